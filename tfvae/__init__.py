@@ -1,0 +1,10 @@
+"""tfvae: VAEs with flow priors and posteriors, normalizing flows as Keras 3
+layers, and SavedModel export for TF Serving."""
+
+from tfvae import _env  # noqa: F401  (quiet TF/TFP before they are imported)
+
+from tfvae import data
+from tfvae import flows
+from tfvae import nets
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""tfvae.export."""

@@ -1,0 +1,61 @@
+"""The one interface every flow layer shares.
+
+A flow is a Keras 3 layer that owns weights (its conditioner networks) and
+builds a TFP bijector from them on every call. Building per call is not a
+style choice: TFP copies the *value* of a Keras 3 variable when a bijector is
+constructed, so a bijector built once and kept would silently stop training.
+"""
+
+import keras
+import tensorflow as tf
+
+
+class Flow(keras.layers.Layer):
+    """Base class: an invertible map y = f(x) with a tractable log-det.
+
+    Subclasses implement `make_bijector(context)` and set `event_ndims`
+    (1 for vectors `(batch, D)`, 3 for images `(batch, H, W, C)`). Flows
+    with no cheap inverse (planar, Sylvester) override `inverse` to raise.
+
+    Call contract (all tensors, never distribution objects):
+        y, log_det = flow(x, context=None)          # log|det dy/dx|, (batch,)
+        x, log_det = flow.inverse(y, context=None)  # log|det dx/dy|, (batch,)
+        flow.bijector                               # tfb.Bijector (context=None)
+
+    Args of call:
+        x: `(batch, *event_shape)` float tensor.
+        context: optional `(batch, context_dim)` tensor for conditional flows.
+    """
+
+    event_ndims = 1
+
+    def make_bijector(self, context=None):
+        """Returns a fresh `tfb.Bijector` built from the current weights."""
+        raise NotImplementedError
+
+    @property
+    def bijector(self):
+        return self.make_bijector(None)
+
+    def call(self, x, context=None):
+        bijector = self.make_bijector(context)
+        y = bijector.forward(x)
+        log_det = bijector.forward_log_det_jacobian(x, event_ndims=self.event_ndims)
+        return y, _per_example(log_det, x)
+
+    def inverse(self, y, context=None):
+        if not self.built:
+            self.build(tuple(y.shape))
+        bijector = self.make_bijector(context)
+        x = bijector.inverse(y)
+        log_det = bijector.inverse_log_det_jacobian(y, event_ndims=self.event_ndims)
+        return x, _per_example(log_det, y)
+
+    def compute_output_shape(self, input_shape, context_shape=None):
+        return input_shape, (input_shape[0],)
+
+
+def _per_example(log_det, x):
+    """Broadcasts a scalar log-det (volume-preserving or data-independent
+    maps) to one value per example, so every flow returns `(batch,)`."""
+    return tf.broadcast_to(log_det, tf.shape(x)[:1]) + tf.zeros([], dtype=x.dtype)

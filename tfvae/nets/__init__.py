@@ -1,0 +1,3 @@
+"""Backbones and conditioner networks (Keras 3 layers)."""
+
+from tfvae.nets.mlp import MLP

@@ -1,0 +1,43 @@
+"""Argument checks shared by the constructors (Keras-style messages)."""
+
+import numbers
+
+import keras
+
+
+def positive_int(value, name):
+    """Returns `value` as an int, or raises naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def nonnegative_float(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"Expected `{name}` to be a non-negative number. Received: {name}={value!r}")
+    return float(value)
+
+
+def positive_int_tuple(values, name, allow_empty=False):
+    """Returns a tuple of positive ints, or raises naming the argument."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(
+            f"Expected `{name}` to be a sequence of positive integers. Received: {name}={values!r}")
+    values = tuple(values)
+    if not values and not allow_empty:
+        raise ValueError(f"Expected `{name}` to be a non-empty sequence. Received: {name}={values!r}")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+            raise ValueError(
+                f"Expected `{name}` to be a sequence of positive integers. Received: {name}={values!r}")
+    return tuple(int(v) for v in values)
+
+
+def activation_name(activation):
+    """Checks that Keras knows the activation; returns it unchanged."""
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError) as e:
+        raise ValueError(
+            f"Expected `activation` to be a Keras activation name. Received: activation={activation!r}") from e
+    return activation
