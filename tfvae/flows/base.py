@@ -54,6 +54,19 @@ class Flow(keras.layers.Layer):
     def compute_output_shape(self, input_shape, context_shape=None):
         return input_shape, (input_shape[0],)
 
+    def build_from_config(self, config):
+        # A flow called with a context records both shapes ("shapes_dict");
+        # Keras would then call `build(x_shape=..., context_shape=...)`. Flows
+        # take the context width from their constructor, so only the input
+        # shape is needed to recreate every weight before loading.
+        if not config or self.built:
+            return
+        shape = config.get("input_shape")
+        if shape is None:
+            shape = config.get("shapes_dict", {}).get("x_shape")
+        if shape is not None:
+            self.build(tuple(shape))
+
 
 def _per_example(log_det, x):
     """Broadcasts a scalar log-det (volume-preserving or data-independent
