@@ -4,7 +4,15 @@ layers, and SavedModel export for TF Serving."""
 from tfvae import _env  # noqa: F401  (quiet TF/TFP before they are imported)
 
 from tfvae import data
+from tfvae import evaluation
 from tfvae import flows
+from tfvae import likelihoods
 from tfvae import nets
+from tfvae import objectives
+from tfvae import posteriors
+from tfvae import priors
+from tfvae import training
+from tfvae import training as callbacks
+from tfvae.models import VAE
 
 __version__ = "0.1.0"

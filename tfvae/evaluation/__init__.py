@@ -1,1 +1,3 @@
-"""tfvae.evaluation."""
+"""Likelihood evaluation: importance sampling, bits/dim."""
+
+from tfvae.evaluation.loglik import log_likelihood

@@ -1,1 +1,3 @@
-"""tfvae.models."""
+"""Models composed from the layers below."""
+
+from tfvae.models.vae import VAE

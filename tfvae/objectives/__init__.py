@@ -1,1 +1,7 @@
-"""tfvae.objectives."""
+"""Pure functions of log-densities: Gaussian densities, KLs, ELBO/IWAE bounds."""
+
+from tfvae.objectives.bounds import free_bits_kl
+from tfvae.objectives.bounds import iwae_bound
+from tfvae.objectives.gaussian import kl_normal_standard
+from tfvae.objectives.gaussian import normal_log_prob
+from tfvae.objectives.gaussian import standard_normal_log_prob

@@ -1,1 +1,3 @@
-"""tfvae.posteriors."""
+"""Posteriors q(z | x): the Gaussian encoder head, optionally followed by a flow."""
+
+from tfvae.posteriors.gaussian import DiagonalGaussian

@@ -1,1 +1,28 @@
-"""tfvae.priors."""
+"""Priors p(z) for the VAE."""
+
+import keras
+
+from tfvae.priors.base import Prior
+from tfvae.priors.normal import StandardNormal
+
+_BY_NAME = {"normal": StandardNormal, "standard_normal": StandardNormal}
+
+
+def get(identifier, latent_dim):
+    """A `Prior` from a name, a config dict or an instance, sized to `latent_dim`."""
+    if isinstance(identifier, dict):
+        identifier = keras.saving.deserialize_keras_object(identifier)
+    if isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            raise ValueError(f"Expected `prior` to be one of {sorted(_BY_NAME)} or a "
+                             f"tfvae.priors.Prior. Received: prior={identifier!r}")
+        identifier = _BY_NAME[identifier]()
+    if not isinstance(identifier, Prior):
+        raise ValueError(f"Expected `prior` to be one of {sorted(_BY_NAME)} or a "
+                         f"tfvae.priors.Prior. Received: prior={identifier!r}")
+    if identifier.latent_dim is None:
+        identifier.latent_dim = latent_dim
+    elif identifier.latent_dim != latent_dim:
+        raise ValueError(f"The prior's latent_dim={identifier.latent_dim} does not match the "
+                         f"model's latent_dim={latent_dim}.")
+    return identifier

@@ -1,1 +1,3 @@
-"""tfvae.training."""
+"""Callbacks and schedules for training."""
+
+from tfvae.training.callbacks import KLWarmup

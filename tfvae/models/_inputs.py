@@ -1,0 +1,80 @@
+"""Input checks shared by the models: clear errors before any computation.
+
+Eagerly (the public methods, `fit` on arrays) problems raise `ValueError`
+naming the input and what was expected; inside a graph (tf.data pipelines,
+exported signatures) the same checks become `tf.debugging` assertions that
+raise `InvalidArgumentError` with the same text.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def _shape_str(shape):
+    return "(batch, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def _check_spec(dtype, shape, input_shape, name, owner):
+    dtype = tf.as_dtype(dtype)
+    if not (dtype.is_floating or dtype.is_integer or dtype.is_bool):
+        raise ValueError(f"{owner} expected `{name}` to be a float array; received dtype {dtype.name}.")
+    if len(shape) != len(input_shape) + 1 or any(
+            d is not None and e is not None and d != e for d, e in zip(shape[1:], input_shape)):
+        raise ValueError(f"{owner} expected `{name}` of shape {_shape_str(input_shape)}; "
+                         f"received shape {shape}.")
+
+
+def check_static(x, input_shape, name, owner):
+    """Dtype and shape checks; returns `x` as a float32 tensor."""
+    if not tf.is_tensor(x):
+        x = np.asarray(x)
+        if x.dtype == object or x.dtype.kind in "USV":
+            raise ValueError(f"{owner} expected `{name}` to be a numeric array; received dtype {x.dtype}.")
+    _check_spec(x.dtype, tuple(x.shape), input_shape, name, owner)
+    return tf.cast(x, tf.float32)
+
+
+def check_values(x, likelihood, name, owner):
+    """NaN/Inf and likelihood-support checks on a float32 tensor."""
+    finite = tf.reduce_all(tf.math.is_finite(x))
+    nan_msg = f"{owner}: `{name}` contains NaN or infinite values."
+    if likelihood is None:
+        support_ok, support_msg = True, ""
+    else:
+        support_ok = likelihood.in_support(x)
+        support_msg = (f"{owner}: `{name}` has values outside the support of the "
+                       f"{type(likelihood).__name__} likelihood, {likelihood.support}")
+    if tf.executing_eagerly():
+        if not bool(finite):
+            raise ValueError(nan_msg)
+        if not bool(support_ok):
+            hint = f"; {likelihood.support_hint}" if likelihood.support_hint else ""
+            raise ValueError(f"{support_msg} (received min {float(tf.reduce_min(x)):.4g}, "
+                             f"max {float(tf.reduce_max(x)):.4g}){hint}.")
+        return x
+    deps = [tf.debugging.Assert(finite, [nan_msg])]
+    if likelihood is not None:
+        deps.append(tf.debugging.Assert(support_ok, [support_msg]))
+    with tf.control_dependencies(deps):
+        return tf.identity(x)
+
+
+def check_input(x, input_shape, likelihood=None, name="x", owner="VAE"):
+    return check_values(check_static(x, input_shape, name, owner), likelihood, name, owner)
+
+
+def validated_dataset(ds, input_shape, likelihood, owner, name="x"):
+    """Checks the element spec now and every batch's values as it streams."""
+    spec = ds.element_spec
+    x_spec = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(x_spec, tf.TensorSpec):
+        raise ValueError(f"{owner} expected a dataset of tensors or (x, ...) tuples; "
+                         f"received element_spec {spec}.")
+    shape = tuple(x_spec.shape.as_list()) if x_spec.shape.rank is not None else ()
+    _check_spec(x_spec.dtype, shape, input_shape, name, owner)
+
+    def check(*elem):
+        x = check_values(tf.cast(elem[0], tf.float32), likelihood, name, owner)
+        return (x,) + tuple(elem[1:]) if len(elem) > 1 else x
+
+    return ds.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

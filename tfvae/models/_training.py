@@ -1,0 +1,76 @@
+"""The bound-maximising `train_step` / `test_step` shared by latent-variable models.
+
+A model using this mixin provides `bound_terms(x, k, seed, training)`
+returning `(log p(x|z), log p(z), log q(z|x))`, each `(k, batch)`, and an
+optional per-dimension analytic KL `(batch, D)`; plus the attributes
+`num_importance_samples`, `free_bits`, `latent_dim`, `beta_weight` and
+`seed_generator`. The density maths lives in the model and in
+`tfvae.objectives`; this module only turns it into a loss and metrics.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfvae.objectives.bounds import free_bits_kl, iwae_bound
+
+
+class BoundTrainer:
+
+    def init_bound_metrics(self, with_iwae):
+        names = ["loss", "elbo", "reconstruction", "kl"] + (["iwae"] if with_iwae else [])
+        self.bound_trackers = {n: keras.metrics.Mean(name=n) for n in names}
+
+    @property
+    def metrics(self):
+        return list(self.bound_trackers.values())
+
+    def compute_bound(self, x, seed, training):
+        """Returns the scalar loss and the per-example metric values."""
+        k = self.num_importance_samples
+        log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training)
+        reconstruction = tf.reduce_mean(log_px, axis=0)
+        kl = tf.reduce_sum(kl_dims, axis=-1) if kl_dims is not None else tf.reduce_mean(log_q - log_pz, axis=0)
+        values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
+        beta = tf.cast(self.beta_weight, tf.float32)
+        if k == 1:
+            if self.free_bits > 0:
+                kl_term = free_bits_kl(kl_dims if kl_dims is not None else kl, self.free_bits, self.latent_dim)
+            else:
+                kl_term = tf.reduce_mean(kl)
+            loss = -(tf.reduce_mean(reconstruction) - beta * kl_term)
+        else:
+            values["iwae"] = iwae_bound(log_px + log_pz - log_q)
+            loss = -tf.reduce_mean(iwae_bound(log_px + beta * (log_pz - log_q)))
+        return loss, values
+
+    def _update_metrics(self, loss, values):
+        self.bound_trackers["loss"].update_state(loss)
+        for name, v in values.items():
+            self.bound_trackers[name].update_state(v)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        x = _features(data)
+        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        with tf.GradientTape() as tape:
+            loss, values = self.compute_bound(x, seed, training=True)
+            # Replica gradients are summed under tf.distribute: average them.
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(scaled)
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        return self._update_metrics(loss, values)
+
+    def test_step(self, data):
+        x = _features(data)
+        loss, values = self.compute_bound(x, tf.cast(self.seed_generator.next(), tf.int64), training=False)
+        return self._update_metrics(loss, values)
+
+    def predict_step(self, data):
+        return self(_features(data), training=False)
+
+
+def _features(data):
+    if isinstance(data, (tuple, list)):
+        data = data[0]
+    return tf.cast(data, tf.float32)

@@ -1,0 +1,258 @@
+"""The variational autoencoder trained by maximising the ELBO (or IWAE bound)."""
+
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfvae import likelihoods as likelihoods_lib
+from tfvae import priors as priors_lib
+from tfvae.models import _inputs
+from tfvae.models._heads import DecoderHead, flatten_features
+from tfvae.models._training import BoundTrainer
+from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
+from tfvae.nets.mlp import MLP
+from tfvae.posteriors.gaussian import DiagonalGaussian
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class VAE(BoundTrainer, keras.Model):
+    """Variational autoencoder p(x, z) = p(z) p(x | z) with amortised q(z | x).
+
+    Encoder: x -> h -> q_0(z|x) = N(μ(h), diag σ(h)²); optionally a flow
+    z_K = g(z_0; h) with log q_K(z_K|x) = log q_0(z_0|x) − Σ log|det ∂g_k|.
+    Decoder: z -> the likelihood's parameters -> p(x | z).
+
+    Per example, with z_1..z_K ~ q(z|x) (K = `num_importance_samples`):
+        reconstruction = (1/K) Σ_k log p(x | z_k)
+        kl             = KL(q || p) analytically when the posterior is a plain
+                         Gaussian and the prior has a closed form, else
+                         (1/K) Σ_k [log q(z_k|x) − log p(z_k)]
+        elbo           = reconstruction − kl                  (≤ log p(x))
+        loss           = −(reconstruction − β · max-floor(kl))     K = 1
+                         −log (1/K) Σ_k p(x|z_k) [p(z_k)/q(z_k|x)]^β   K > 1
+    All metrics are nats per example with every constant kept.
+
+    Args:
+        input_shape: shape of one example, `(H, W, C)` or `(D,)`.
+        latent_dim: D_z.
+        encoder: Keras layer `x -> h`; default `MLP([512, 256])`.
+        decoder: Keras layer `z -> features`, flat `(batch, F)` or spatial
+            `(batch, H, W, F)`; default `MLP([256, 512])`. A head producing
+            the likelihood's parameters is added after it.
+        likelihood: "bernoulli", "gaussian", "discretized_logistic",
+            "categorical" or a `tfvae.likelihoods.Likelihood`.
+        prior: "normal" or a `tfvae.priors.Prior`.
+        posterior_flow: None or a `tfvae.flows` layer taking `context=h`.
+        beta: weight of the KL term (β-VAE); `KLWarmup` anneals it.
+        free_bits: floor, in nats per latent dimension, on the batch-averaged
+            KL (K = 1 only).
+        num_importance_samples: K; K > 1 trains the IWAE bound.
+        analytic_kl: use the closed-form KL when one exists.
+        seed: seed of the model's `SeedGenerator` (training noise).
+    """
+
+    def __init__(self, input_shape, latent_dim, encoder=None, decoder=None, likelihood="bernoulli",
+                 prior="normal", posterior_flow=None, beta=1.0, free_bits=0.0,
+                 num_importance_samples=1, analytic_kl=True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_shape = positive_int_tuple(input_shape, "input_shape")
+        if len(self.data_shape) not in (1, 3):
+            raise ValueError("Expected `input_shape` to be (D,) or (H, W, C). "
+                             f"Received: input_shape={input_shape!r}")
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
+        self.beta = nonnegative_float(beta, "beta")
+        self.free_bits = nonnegative_float(free_bits, "free_bits")
+        self.num_importance_samples = positive_int(num_importance_samples, "num_importance_samples")
+        if self.free_bits > 0 and self.num_importance_samples > 1:
+            raise ValueError("`free_bits` floors the KL term of the ELBO and is undefined for the IWAE "
+                             f"bound. Received: free_bits={free_bits}, "
+                             f"num_importance_samples={num_importance_samples}")
+        self.analytic_kl = bool(analytic_kl)
+        self.seed = seed
+
+        self.encoder = _layer(encoder, "encoder") if encoder is not None else MLP([512, 256], name="encoder")
+        self.decoder = _layer(decoder, "decoder") if decoder is not None else MLP([256, 512], name="decoder")
+        self.likelihood = likelihoods_lib.get(likelihood)
+        self.likelihood.event_ndims = len(self.data_shape)
+        self.prior = priors_lib.get(prior, self.latent_dim)
+        self.posterior_flow = _layer(posterior_flow, "posterior_flow") if posterior_flow is not None else None
+        self.posterior = DiagonalGaussian(self.latent_dim, name="posterior")
+        self.decoder_head = DecoderHead(self.data_shape, self.likelihood.num_params, name="decoder_head")
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        # β lives in a weight so a callback can anneal it inside compiled steps.
+        self.beta_weight = self.add_weight(name="beta", shape=(), trainable=False,
+                                           initializer=keras.initializers.Constant(self.beta))
+        self._build_networks()
+        self.init_bound_metrics(self.num_importance_samples > 1)
+
+    # -- construction -------------------------------------------------------
+    def _build_networks(self):
+        """Creates every weight now, so `.keras` reload and `summary()` work
+        without a first call and a strategy scope owns all variables."""
+        h = flatten_features(self.encoder(tf.zeros((1,) + self.data_shape)))
+        self.posterior.build(tuple(h.shape))
+        if self.posterior_flow is not None:
+            self.posterior_flow(tf.zeros((1, self.latent_dim)), context=h)
+        self.prior.build((None, self.latent_dim))
+        features = self.decoder(tf.zeros((1, self.latent_dim)))
+        self.decoder_head.build(tuple(features.shape))
+        self.likelihood.build(self.data_shape)
+        self.built = True
+
+    def build(self, input_shape=None):  # already built in __init__
+        self.built = True
+
+    # -- the model's pieces ----------------------------------------------------
+    def posterior_params(self, x, training=False):
+        """`x (batch, *input_shape) -> (loc, scale, h)`, q_0's parameters and
+        the encoder features `h (batch, F)` (the flow's context)."""
+        h = flatten_features(self.encoder(x, training=training))
+        loc, scale = self.posterior(h)
+        return loc, scale, h
+
+    def decoder_params(self, z, training=False):
+        """`z (N, D) -> (N, *input_shape, P)` likelihood parameters."""
+        return self.decoder_head(self.decoder(z, training=training))
+
+    def sample_posterior(self, x, num_samples, seed, training=False):
+        """Draws z_K ~ q(z|x) by reparameterisation.
+
+        Returns:
+            z `(k, batch, D)`, log q(z|x) `(k, batch)`, loc, scale `(batch, D)`.
+        """
+        loc, scale, h = self.posterior_params(x, training)
+        z0 = DiagonalGaussian.sample(loc, scale, num_samples, seed)
+        log_q = DiagonalGaussian.log_prob(z0, loc, scale)
+        if self.posterior_flow is None:
+            return z0, log_q, loc, scale
+        k, b = tf.shape(z0)[0], tf.shape(z0)[1]
+        context = tf.reshape(tf.broadcast_to(h[None], tf.concat([[k], tf.shape(h)], 0)), [k * b, -1])
+        zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
+        return (tf.reshape(zk, [k, b, self.latent_dim]), log_q - tf.reshape(log_det, [k, b]), loc, scale)
+
+    def bound_terms(self, x, num_samples, seed, training=False):
+        """log p(x|z), log p(z), log q(z|x) each `(k, batch)`, and the
+        per-dimension analytic KL `(batch, D)` or None."""
+        z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training)
+        k, b = tf.shape(z)[0], tf.shape(z)[1]
+        flat_z = tf.reshape(z, [k * b, self.latent_dim])
+        params = self.decoder_params(flat_z, training)
+        x_rep = tf.reshape(tf.broadcast_to(x[None], tf.concat([[k], tf.shape(x)], 0)),
+                           tf.concat([[k * b], tf.shape(x)[1:]], 0))
+        log_px = tf.reshape(self.likelihood.log_prob(x_rep, params), [k, b])
+        log_pz = tf.reshape(self.prior.log_prob(flat_z), [k, b])
+        kl_dims = None
+        if self.analytic_kl and self.posterior_flow is None:
+            kl_dims = self.prior.kl_from_gaussian(loc, scale)
+        return log_px, log_pz, log_q, kl_dims
+
+    # -- public methods ----------------------------------------------------------
+    def _check(self, x, check_support=True):
+        return _inputs.check_input(x, self.data_shape, self.likelihood if check_support else None,
+                                   owner=type(self).__name__)
+
+    def call(self, x, training=False):
+        """The mean reconstruction E[x | z = encode(x)], `(batch, *input_shape)`."""
+        return self.likelihood.mean(self.decoder_params(self._latent_mean(x, training), training))
+
+    def _latent_mean(self, x, training=False):
+        loc, _, h = self.posterior_params(x, training)
+        if self.posterior_flow is None:
+            return loc
+        return self.posterior_flow(loc, context=h)[0]
+
+    def encode(self, x):
+        """Posterior location, `(batch, latent_dim)`: μ(x), pushed through the
+        posterior flow when there is one."""
+        return self._latent_mean(self._check(x, check_support=False))
+
+    def decode(self, z):
+        """Likelihood mean E[x | z], `(batch, *input_shape)`."""
+        z = _inputs.check_input(z, (self.latent_dim,), None, name="z", owner=type(self).__name__)
+        return self.likelihood.mean(self.decoder_params(z))
+
+    def reconstruct(self, x):
+        return self(self._check(x, check_support=False))
+
+    def sample(self, num_samples, seed=None, mean=True):
+        """`num_samples` draws z ~ p(z), decoded: the likelihood mean (default)
+        or a draw x ~ p(x|z) (`mean=False`). Same seed, same samples."""
+        num_samples = positive_int(num_samples, "num_samples")
+        seeds = tf.random.split(_seed_tensor(seed), 2)
+        z = self.prior.sample(num_samples, seeds[0])
+        params = self.decoder_params(z)
+        return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
+
+    def log_likelihood(self, x, num_samples=1000, chunk_size=None, seed=0):
+        """Importance-sampled log p(x) in nats per example (Burda et al., 2016):
+        log (1/S) Σ_s p(x, z_s)/q(z_s|x), z_s ~ q(z|x), streamed over chunks of
+        samples with a running logsumexp, so memory is bounded by the chunk
+        (`chunk_size` samples × batch) and not by S. See
+        `tfvae.evaluation.log_likelihood` for datasets.
+
+        Returns: `(batch,)` float32 tensor.
+        """
+        from tfvae.evaluation.loglik import importance_sampled_log_likelihood
+        return importance_sampled_log_likelihood(self, self._check(x), num_samples, chunk_size, seed)
+
+    # -- fit/evaluate with input checks ---------------------------------------------
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        x = self._checked_data(x)
+        if validation_data is not None:
+            validation_data = self._checked_data(validation_data)
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self._checked_data(x), y, *args, **kwargs)
+
+    def _checked_data(self, data):
+        if isinstance(data, tf.data.Dataset):
+            return _inputs.validated_dataset(data, self.data_shape, self.likelihood, type(self).__name__)
+        if isinstance(data, tuple):
+            return (self._check(data[0]).numpy(),) + tuple(data[1:])
+        if data is None or not isinstance(data, (np.ndarray, list, tf.Tensor)):
+            return data
+        return self._check(data).numpy()
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        config.update(
+            input_shape=list(self.data_shape),
+            latent_dim=self.latent_dim,
+            encoder=keras.saving.serialize_keras_object(self.encoder),
+            decoder=keras.saving.serialize_keras_object(self.decoder),
+            likelihood=keras.saving.serialize_keras_object(self.likelihood),
+            prior=keras.saving.serialize_keras_object(self.prior),
+            posterior_flow=(keras.saving.serialize_keras_object(self.posterior_flow)
+                            if self.posterior_flow is not None else None),
+            beta=self.beta, free_bits=self.free_bits,
+            num_importance_samples=self.num_importance_samples,
+            analytic_kl=self.analytic_kl, seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder", "likelihood", "prior", "posterior_flow"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _layer(obj, name):
+    if isinstance(obj, dict):
+        obj = keras.saving.deserialize_keras_object(obj)
+    if not isinstance(obj, keras.layers.Layer):
+        raise ValueError(f"Expected `{name}` to be a Keras layer. Received: {name}={obj!r}")
+    return obj
+
+
+def _seed_tensor(seed):
+    """A `(2,)` int64 seed for stateless ops: from an int, or fresh if None."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    if tf.is_tensor(seed) and seed.shape.rank == 1:
+        return tf.cast(seed, tf.int64)
+    return tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
