@@ -3,3 +3,4 @@
 from tfvae.nets.conv import ConvDecoder
 from tfvae.nets.conv import ConvEncoder
 from tfvae.nets.mlp import MLP
+from tfvae.nets.made import MADE
