@@ -54,7 +54,8 @@ def load(name, split="train", *, batch_size=128, binarize=False, dequantize=Fals
       seed: non-negative int seeding shuffling and noise.
       repeat: repeat forever (then pass `steps_per_epoch` to `fit`).
       drop_remainder: drop the last partial batch.
-      cache: cache the raw uint8 examples in memory after the first pass.
+      cache: cache the raw uint8 examples in memory after the first pass
+        (TFDS datasets; the digits are in memory already, so it is a no-op).
       with_labels: yield `(images, labels)` with int32 labels.
       training: override the "is this a training split" rule above.
       data_dir: TFDS data directory (default `$TFDS_DATA_DIR` or
@@ -83,7 +84,8 @@ def load(name, split="train", *, batch_size=128, binarize=False, dequantize=Fals
     return pipeline.build(
         ds, levels=True, num_bins=info.num_bins, batch_size=batch_size, training=training,
         binarize=binarize, dequantize=dequantize, shuffle=shuffle, seed=seed, repeat=repeat,
-        drop_remainder=drop_remainder, cache=cache, with_labels=with_labels, num_examples=n)
+        drop_remainder=drop_remainder, cache=bool(cache) and info.source == "tfds",
+        with_labels=with_labels, num_examples=n)
 
 
 def load_numpy(name, split="test", *, with_labels=False, data_dir=None, download=False):
