@@ -1,1 +1,2 @@
 """tfvae.flows."""
+from tfvae.flows.autoregressive import IAF, MAF

@@ -1,0 +1,113 @@
+import functools
+
+import pytest
+import tensorflow as tf
+
+from tests import checks
+from tfvae.flows.autoregressive import IAF, MAF
+
+EVENT = (4,)
+
+
+def _factory(cls, context_dim=None):
+    return lambda **kw: cls(num_layers=2, hidden_units=(8,), context_size=context_dim, seed=0, **kw)
+
+
+# The uses that matter: MAF as an unconditional prior, IAF as a posterior
+# conditioned on encoder features. The other two pairings share all code
+# but the context plumbing and run with `-m slow`.
+@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls, context_dim", [
+    (MAF, None), (IAF, 3),
+    pytest.param(MAF, 3, marks=pytest.mark.slow), pytest.param(IAF, None, marks=pytest.mark.slow),
+], ids=["MAF", "IAF-context", "MAF-context", "IAF"])
+def test_shared_checks(check, cls, context_dim, tmp_path):
+    check(_factory(cls, context_dim), EVENT, context_dim=context_dim, tmp_path=tmp_path)
+
+
+@pytest.mark.parametrize("cls", [MAF, IAF], ids=lambda c: c.__name__)
+def test_triangular_jacobian_single_layer(cls):
+    # With one layer there is no permutation: MADE's left-to-right order
+    # makes dy_i/dx_j = 0 for j > i. (Two layers with a reversal in between
+    # have a dense Jacobian, as they should.)
+    checks.check_triangular_jacobian(
+        lambda **kw: cls(num_layers=1, hidden_units=(8,), seed=0, **kw), EVENT, triangular="lower")
+    checks.check_triangular_jacobian(
+        lambda **kw: cls(num_layers=1, hidden_units=(8,), seed=0, **kw), EVENT, context_dim=2,
+        triangular="lower")
+
+
+def _count_made_calls(flow):
+    calls = []
+    for made in flow.mades:
+        original = made.call
+
+        @functools.wraps(original)
+        def counted(*args, _original=original, **kwargs):
+            calls.append(1)
+            return _original(*args, **kwargs)
+
+        made.call = counted
+    return calls
+
+
+@pytest.mark.parametrize("context_dim", [None, 3])
+def test_iaf_forward_is_one_pass_maf_inverse_is_one_pass(context_dim):
+    d, layers = 5, 3
+    for cls in (IAF, MAF):
+        flow, x, c = checks.build_flow(lambda **kw: cls(num_layers=layers, hidden_units=(8,), **kw),
+                                       (d,), context_dim=context_dim)
+        calls = _count_made_calls(flow)
+        cheap, sequential = (flow, flow.inverse) if cls is IAF else (flow.inverse, flow)
+        cheap(x, context=c)
+        assert len(calls) == layers, f"{cls.__name__}: cheap direction made {len(calls)} MADE passes"
+        calls.clear()
+        sequential(x, context=c)
+        # D passes per layer for the values, one more for the log-det.
+        assert len(calls) == layers * (d + 1), len(calls)
+
+
+def test_context_changes_output_and_is_required():
+    flow, x, c = checks.build_flow(_factory(IAF), EVENT, context_dim=3, scale=0.3)
+    y1, ld1 = flow(x, context=c)
+    y2, ld2 = flow(x, context=c + 1.0)
+    assert not tf.reduce_all(tf.equal(y1, y2))
+    assert not tf.reduce_all(tf.equal(ld1, ld2))
+    with pytest.raises(ValueError, match="pass `context`"):
+        flow(x)
+    unconditional, x, _ = checks.build_flow(_factory(MAF), EVENT)
+    with pytest.raises(ValueError, match="built without a context"):
+        unconditional(x, context=c)
+
+
+def test_log_scale_is_bounded():
+    flow, x, _ = checks.build_flow(lambda **kw: IAF(num_layers=1, hidden_units=(8,),
+                                                    log_scale_bound=0.5, **kw),
+                                   EVENT, scale=100.0)
+    _, log_det = flow(x * 100.0)
+    assert tf.reduce_all(tf.abs(log_det) <= 0.5 * EVENT[0])
+
+
+def test_inverse_builds_conditional_flow():
+    flow = IAF(num_layers=1, hidden_units=(8,))
+    x, c = checks.make_inputs(EVENT, "float32", context_dim=2)
+    x_back, _ = flow.inverse(x, context=c)
+    assert flow._context_dim == 2 and x_back.shape == x.shape
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(num_layers=0), "num_layers"),
+    (dict(hidden_units=[]), "hidden_units"),
+    (dict(context_size=-1), "context_size"),
+    (dict(activation="nope"), "activation"),
+    (dict(log_scale_bound=0.0), "log_scale_bound"),
+    (dict(seed="x"), "seed"),
+])
+def test_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        MAF(**kwargs)
+
+
+def test_rejects_non_vector_inputs():
+    with pytest.raises(ValueError, match=r"\(batch, D\)"):
+        MAF()(tf.zeros((2, 3, 3)))
