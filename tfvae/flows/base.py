@@ -38,6 +38,12 @@ class Flow(keras.layers.Layer):
         return self.make_bijector(None)
 
     def call(self, x, context=None):
+        # TFP keeps one global forward/inverse cache for all bijectors, keyed
+        # on the input tensor and on parameter *values* (eager tensors read
+        # from our variables have static values). Calling twice on the same
+        # tensor with unchanged weights would return the first result, cut
+        # off from the gradient tape; a fresh tensor handle avoids that.
+        x = tf.identity(x)
         bijector = self.make_bijector(context)
         y = bijector.forward(x)
         log_det = bijector.forward_log_det_jacobian(x, event_ndims=self.event_ndims)
@@ -46,6 +52,7 @@ class Flow(keras.layers.Layer):
     def inverse(self, y, context=None):
         if not self.built:
             self.build(tuple(y.shape))
+        y = tf.identity(y)  # see `call`: no stale TFP cache hits
         bijector = self.make_bijector(context)
         x = bijector.inverse(y)
         log_det = bijector.inverse_log_det_jacobian(y, event_ndims=self.event_ndims)

@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from tests import checks
+from tfvae.flows.actnorm import ActNorm
+from tfvae.flows.conv1x1 import InvertibleConv1x1
+from tfvae.flows.squeeze import Squeeze
+
+CASES = {
+    "actnorm_image": (lambda **kw: ActNorm(**kw), (2, 2, 3), dict(identity_at_init=False)),
+    "actnorm_vector_identity": (lambda **kw: ActNorm(event_ndims=1, data_init=False, **kw), (3,), {}),
+    "conv1x1": (lambda **kw: InvertibleConv1x1(seed=1, **kw), (2, 2, 3), dict(identity_at_init=False)),
+    "squeeze": (lambda **kw: Squeeze(**kw), (4, 2, 1), dict(identity_at_init=False)),
+}
+
+
+@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_glow_parts(case, check, tmp_path):
+    factory, shape, options = CASES[case]
+    if case == "squeeze" and check is checks.check_gradients_reach_weights:
+        pytest.skip("no weights")
+    check(factory, shape, tmp_path=tmp_path, **options)
+
+
+def test_repeated_eager_call_keeps_gradients():
+    # TFP's global bijector cache once returned a stale, tape-less result
+    # when the same tensor went through an unchanged flow twice.
+    import tensorflow as tf
+    flow, x, _ = checks.build_flow(lambda **kw: ActNorm(**kw), (2, 2, 3))
+    y_outside, _ = flow(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y, log_det = flow(x)
+        loss = tf.reduce_sum(y) + tf.reduce_sum(log_det)
+    grads = tape.gradient(loss, [x] + flow.trainable_weights)
+    assert all(g is not None for g in grads)
+
+
+def test_actnorm_data_init_normalises_first_batch_only():
+    rng = np.random.default_rng(0)
+    x = (3.0 + 2.0 * rng.standard_normal((64, 2, 2, 3))).astype("float32")
+    flow = ActNorm()
+    y, log_det = flow(x)
+    np.testing.assert_allclose(np.mean(y, axis=(0, 1, 2)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(np.std(y, axis=(0, 1, 2)), 1.0, atol=1e-4)
+    np.testing.assert_allclose(log_det, 4 * np.sum(np.asarray(flow.log_scale)), rtol=1e-6)
+    y2, _ = flow(x + 10.0)  # a second batch must not re-initialise
+    np.testing.assert_allclose(y2 - y, np.broadcast_to(10.0 * np.exp(np.asarray(flow.log_scale)), y.shape),
+                               rtol=1e-4)
+
+
+def test_conv1x1_log_det_is_hw_sum_log_s():
+    flow, x, _ = checks.build_flow(lambda **kw: InvertibleConv1x1(seed=2, **kw), (3, 2, 4))
+    _, log_det = flow(x)
+    np.testing.assert_allclose(log_det, 6 * np.sum(np.asarray(flow.log_abs_s)), rtol=1e-5)
+    w = flow.make_bijector().forward(np.eye(4, dtype="float32")[:, None, None, :])[:, 0, 0, :]
+    np.testing.assert_allclose(np.linalg.slogdet(np.asarray(w))[1], np.sum(np.asarray(flow.log_abs_s)),
+                               rtol=1e-5)
+
+
+from tfvae.flows.glow import Glow  # noqa: E402
+
+
+@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
+def test_glow(check, tmp_path):
+    # XLA compilation of Glow takes ~20 s here: the XLA variant is slow-marked below.
+    options = dict(jit=False) if check is checks.check_compiled_matches_eager else {}
+    check(lambda **kw: Glow(levels=2, steps=1, hidden_channels=4, **kw), (4, 4, 1), tmp_path=tmp_path,
+          identity_at_init=False, **options)
+
+
+@pytest.mark.slow
+def test_glow_xla():
+    checks.check_compiled_matches_eager(lambda **kw: Glow(levels=2, steps=1, hidden_channels=4, **kw),
+                                        (4, 4, 1))
+
+
+def test_glow_context_round_trip():
+    checks.check_round_trip(lambda **kw: Glow(levels=1, steps=2, hidden_channels=4, context_dim=2, **kw),
+                            (2, 2, 2), context_dim=2, dtypes=("float64",))
+
+
+def test_glow_bad_size():
+    with pytest.raises(ValueError, match="divisible by 4"):
+        Glow(levels=2, steps=1, hidden_channels=4)(np.zeros((1, 6, 4, 1), "float32"))
+    with pytest.raises(ValueError, match="`levels`"):
+        Glow(levels=0)

@@ -1,0 +1,95 @@
+"""Activation normalisation (Glow) with data-dependent initialisation."""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfvae.flows.base import Flow
+from tfvae.nets._validate import nonnegative_float
+
+tfb = tfp.bijectors
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class ActNorm(Flow):
+    """Per-channel affine map whose first batch sets it to zero mean, unit variance.
+
+    Maths, per channel c (the last axis), with weights b and s = log scale:
+        forward:  y = (x + b) * exp(s)
+        inverse:  x = y * exp(-s) - b
+        log|det dy/dx| = N * Σ_c s_c,   N = H*W for images, 1 for vectors
+
+    Data-dependent initialisation (`data_init=True`): on the first forward
+    call, b = -mean(x) and s = -log(std(x) + epsilon) over every axis but
+    the last, so the first batch leaves with zero mean and unit variance.
+    A non-trainable `initialized` weight records that this happened; it is
+    saved with the model, so a reloaded layer is *not* re-initialised on its
+    first batch. It aggregates with "only_first_replica" so replicas under a
+    distribution strategy agree on it. With `data_init=False` the layer
+    starts as the identity (NICE's diagonal scaling layer).
+
+    Args:
+        event_ndims: 3 for images `(batch, H, W, C)`, 1 for vectors `(batch, D)`.
+        data_init: initialise from the first batch.
+        epsilon: added to the standard deviation (constant channels).
+
+    Raises:
+        ValueError: bad `event_ndims` or `epsilon`, or a mismatched input rank.
+
+    References:
+        Kingma & Dhariwal, "Glow", NeurIPS 2018, section 3.1.
+    """
+
+    def __init__(self, event_ndims=3, data_init=True, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        if event_ndims not in (1, 3):
+            raise ValueError(f"Expected `event_ndims` to be 1 or 3. Received: event_ndims={event_ndims!r}")
+        self.event_ndims = int(event_ndims)
+        self.data_init = bool(data_init)
+        self.epsilon = nonnegative_float(epsilon, "epsilon")
+
+    def build(self, input_shape):
+        if len(input_shape) != self.event_ndims + 1 or input_shape[-1] is None:
+            raise ValueError(
+                f"ActNorm(event_ndims={self.event_ndims}) expects inputs of rank {self.event_ndims + 1} "
+                f"with a known last axis. Received input_shape={tuple(input_shape)}")
+        channels = int(input_shape[-1])
+        self.loc = self.add_weight(shape=(channels,), initializer="zeros", name="loc")
+        self.log_scale = self.add_weight(shape=(channels,), initializer="zeros", name="log_scale")
+        self.initialized = self.add_weight(
+            shape=(), initializer="zeros" if self.data_init else "ones", trainable=False,
+            name="initialized", aggregation="only_first_replica")
+
+    def _initialize(self, x):
+        axes = list(range(len(x.shape) - 1))
+        mean = tf.reduce_mean(x, axis=axes)
+        std = tf.sqrt(tf.reduce_mean(tf.square(x - mean), axis=axes))
+        self.loc.assign(tf.cast(-mean, self.loc.dtype))
+        self.log_scale.assign(tf.cast(-tf.math.log(std + self.epsilon), self.log_scale.dtype))
+        self.initialized.assign(tf.ones([], self.initialized.dtype))
+        return tf.ones([], tf.bool)
+
+    def _maybe_initialize(self, x):
+        if tf.executing_eagerly():
+            if not bool(keras.ops.convert_to_numpy(self.initialized)):
+                self._initialize(x)
+            return
+        # Traced (fit, tf.function, XLA): Python `if` on a variable is not
+        # allowed, so branch in the graph; later reads of loc/log_scale are
+        # ordered after the assignment by automatic control dependencies.
+        tf.cond(tf.convert_to_tensor(self.initialized) > 0.5,
+                lambda: tf.zeros([], tf.bool), lambda: self._initialize(x))
+
+    def make_bijector(self, context=None):
+        return tfb.Chain([tfb.Scale(log_scale=tf.convert_to_tensor(self.log_scale)),
+                          tfb.Shift(tf.convert_to_tensor(self.loc))], name=self.name)
+
+    def call(self, x, context=None):
+        if self.data_init:
+            self._maybe_initialize(x)
+        return super().call(x, context)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(event_ndims=self.event_ndims, data_init=self.data_init, epsilon=self.epsilon)
+        return config
