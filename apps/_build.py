@@ -7,6 +7,7 @@ run time, so the CLI works with whatever parts of the package exist and
 names clearly the ones that do not.
 """
 
+import importlib
 import inspect
 
 import tfvae
@@ -39,10 +40,17 @@ class NotAvailableError(LookupError):
     """A requested part of tfvae (a flow, a prior, export) does not exist yet."""
 
 
+def _module(module_name):
+    """`tfvae.<module_name>`, imported if the package does not import it."""
+    try:
+        return importlib.import_module(f"tfvae.{module_name}")
+    except ImportError:
+        return None
+
+
 def lookup(module_name, attr, what):
     """`getattr(tfvae.<module_name>, attr)` or a `NotAvailableError` saying so."""
-    module = getattr(tfvae, module_name, None)
-    obj = getattr(module, attr, None) if module is not None else None
+    obj = getattr(_module(module_name), attr, None)
     if obj is None:
         raise NotAvailableError(
             f"{what} needs `tfvae.{module_name}.{attr}`, which is not available in this "
@@ -52,7 +60,7 @@ def lookup(module_name, attr, what):
 
 def available(module_name, attr):
     """Whether `tfvae.<module_name>.<attr>` exists."""
-    return getattr(getattr(tfvae, module_name, None), attr, None) is not None
+    return getattr(_module(module_name), attr, None) is not None
 
 
 def _construct(cls, **kwargs):
