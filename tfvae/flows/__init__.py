@@ -20,3 +20,4 @@ from tfvae.flows.squeeze import Squeeze
 # --- append one import line per module below.
 from tfvae.flows.autoregressive import IAF, MAF
 from tfvae.flows.linear import LULinear
+from tfvae.flows.planar import Planar
