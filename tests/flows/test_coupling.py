@@ -2,19 +2,30 @@ import numpy as np
 import pytest
 
 from tests import checks
+from tfvae.flows import NICE, Chain, Permute, RealNVP
 from tfvae.flows.coupling import AdditiveCoupling, AffineCoupling
 
 CASES = {
     "affine_vector": (lambda **kw: AffineCoupling("alternating", 1, hidden_units=(8,), **kw), (5,), {}),
-    "additive_vector": (lambda **kw: AdditiveCoupling("alternating", 0, hidden_units=(8,), **kw), (4,), {}),
-    "affine_context": (lambda **kw: AffineCoupling("alternating", 0, hidden_units=(8,), context_dim=2, **kw),
-                       (3,), {"context_dim": 2}),
+    "realnvp_context": (lambda **kw: RealNVP(3, hidden_units=(8,), context_dim=2, **kw),
+                        (3,), {"context_dim": 2, "identity_at_init": False}),
+    "nice": (lambda **kw: NICE(2, hidden_units=(8,), **kw), (4,), {}),
+    "chain": (lambda **kw: Chain([AdditiveCoupling(hidden_units=(4,), **kw), Permute(**kw),
+                                  AffineCoupling(hidden_units=(4,), **kw)], **kw), (2,),
+              {"identity_at_init": False}),
     "affine_checkerboard": (lambda **kw: AffineCoupling("checkerboard", 0, hidden_channels=4, **kw),
                             (2, 2, 1), {}),
     "affine_channel_context": (lambda **kw: AffineCoupling("channel", 1, hidden_channels=4, context_dim=2, **kw),
                                (2, 2, 2), {"context_dim": 2}),
-    "additive_channel": (lambda **kw: AdditiveCoupling("channel", 0, hidden_channels=4, **kw), (2, 2, 2), {}),
 }
+# Cheaper variants: the maths only.
+MATHS_CASES = {
+    "additive_vector": (lambda **kw: AdditiveCoupling("alternating", 0, hidden_units=(8,), **kw), (4,), {}),
+    "additive_channel": (lambda **kw: AdditiveCoupling("channel", 0, hidden_channels=4, **kw), (2, 2, 2), {}),
+    "affine_context": (lambda **kw: AffineCoupling("alternating", 0, hidden_units=(8,), context_dim=2, **kw),
+                       (3,), {"context_dim": 2}),
+}
+MATHS_CHECKS = (checks.check_round_trip, checks.check_log_det_matches_jacobian, checks.check_inverse_log_det)
 
 
 @pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
@@ -22,6 +33,27 @@ CASES = {
 def test_coupling_checks(case, check, tmp_path):
     factory, shape, options = CASES[case]
     check(factory, shape, tmp_path=tmp_path, **options)
+
+
+@pytest.mark.parametrize("check", MATHS_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("case", sorted(MATHS_CASES))
+def test_coupling_maths(case, check):
+    factory, shape, options = MATHS_CASES[case]
+    check(factory, shape, **options)
+
+
+def test_realnvp_structure_and_config():
+    flow = RealNVP(num_layers=4, hidden_units=(8,))
+    kinds = [type(f).__name__ for f in flow.flows]
+    assert kinds == ["AffineCoupling", "AffineCoupling", "Permute", "AffineCoupling", "AffineCoupling"]
+    assert [f.parity for f in flow.flows if hasattr(f, "parity")] == [0, 1, 0, 1]
+    assert "flows" not in flow.get_config()
+    with pytest.raises(ValueError, match="`num_layers`"):
+        RealNVP(num_layers=0)
+    with pytest.raises(ValueError, match="`permutation`"):
+        RealNVP(permutation="sorted")
+    with pytest.raises(ValueError, match="`flows`"):
+        Chain([])
 
 
 def test_kept_half_is_unchanged():
