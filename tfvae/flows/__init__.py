@@ -21,3 +21,4 @@ from tfvae.flows.squeeze import Squeeze
 from tfvae.flows.autoregressive import IAF, MAF
 from tfvae.flows.linear import LULinear
 from tfvae.flows.planar import Planar
+from tfvae.flows.sylvester import Sylvester

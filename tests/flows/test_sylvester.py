@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests import checks
+from tfvae.flows.sylvester import Sylvester, householder_product, orthogonalize
+
+KINDS = {"orthogonal": 2, "householder": 2, "triangular": None}
+
+
+def _factory(kind, context_dim=None):
+    return lambda **kw: Sylvester(num_layers=2, num_ortho_vectors=KINDS[kind], kind=kind,
+                                  context_size=context_dim, seed=0, **kw)
+
+
+@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_shared_checks_amortised(check, kind, tmp_path):
+    check(_factory(kind, 3), (4,), context_dim=3, has_inverse=False, tmp_path=tmp_path)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_non_amortised_log_det_and_identity(kind):
+    checks.check_log_det_matches_jacobian(_factory(kind), (4,))
+    checks.check_identity_at_init(_factory(kind), (4,), has_inverse=False)
+    checks.check_gradients_reach_weights(_factory(kind), (4,), has_inverse=False)
+
+
+def test_orthogonalize_and_householder_give_orthonormal_columns():
+    rng = np.random.default_rng(0)
+    q = orthogonalize(tf.constant(rng.standard_normal((5, 6, 3))))
+    np.testing.assert_allclose(tf.matmul(q, q, transpose_a=True).numpy(), np.broadcast_to(np.eye(3), (5, 3, 3)),
+                               atol=1e-12)
+    h = householder_product(tf.constant(rng.standard_normal((5, 2, 4))))
+    np.testing.assert_allclose(tf.matmul(h, h, transpose_a=True).numpy(), np.broadcast_to(np.eye(4), (5, 4, 4)),
+                               atol=1e-12)
+
+
+def test_diagonal_constraint_holds_for_adversarial_parameters():
+    flow, x, _ = checks.build_flow(_factory("triangular"), (4,), dtype="float64", randomize=False)
+    # Raw diagonals chosen so raw r_ii r̃_ii = -100 (singular maps without tanh).
+    eye = np.eye(4).reshape(-1)
+    flow.parameter_weights["r"].assign(np.tile(10.0 * eye, 2))
+    flow.parameter_weights["r_tilde"].assign(np.tile(-10.0 * eye, 2))
+    x = tf.concat([x, tf.zeros((1, 4), tf.float64)], axis=0)
+    sign, _ = np.linalg.slogdet(checks.jacobian(flow, x).numpy())
+    assert np.all(sign > 0)
+    _, log_det = flow(x)
+    assert np.all(np.isfinite(log_det.numpy()))
+
+
+def test_no_inverse():
+    flow, x, c = checks.build_flow(_factory("orthogonal", 3), (4,), context_dim=3)
+    with pytest.raises(NotImplementedError, match="Sylvester has no closed-form inverse"):
+        flow.inverse(x, context=c)
+    bijector = flow.make_bijector(c)
+    checks.assert_close(bijector.forward(x), flow(x, context=c)[0], "float32")
+    with pytest.raises(NotImplementedError, match="no closed-form inverse"):
+        bijector.inverse(x)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(num_layers=0), "`num_layers`"),
+    (dict(kind="diagonal"), "`kind`"),
+    (dict(num_ortho_vectors=0), "`num_ortho_vectors`"),
+    (dict(kind="triangular", num_ortho_vectors=2), "`num_ortho_vectors`"),
+    (dict(seed=1.0), "`seed`"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Sylvester(**kwargs)
+
+
+def test_too_many_ortho_vectors():
+    with pytest.raises(ValueError, match="num_ortho_vectors"):
+        Sylvester(num_ortho_vectors=5)(tf.zeros((2, 4)))
