@@ -30,7 +30,7 @@ class Bernoulli(Likelihood):
 
     def sample(self, params, seed):
         p = self.mean(params)
-        u = tf.random.stateless_uniform(tf.shape(p), seed=seed)
+        u = tf.random.stateless_uniform(tf.shape(p), seed=seed, alg="philox")
         return tf.cast(u < p, tf.float32)
 
     def in_support(self, x):

@@ -68,7 +68,7 @@ class Gaussian(Likelihood):
 
     def sample(self, params, seed):
         loc, scale = self._loc_scale(params)
-        return loc + scale * tf.random.stateless_normal(tf.shape(loc), seed=seed)
+        return loc + scale * tf.random.stateless_normal(tf.shape(loc), seed=seed, alg="philox")
 
     def get_config(self):
         config = super().get_config()

@@ -99,7 +99,7 @@ class DiscretizedLogistic(Likelihood):
         onehot = tf.reshape(tf.one_hot(j[:, 0], self.num_components), tf.shape(log_pi))
         mu = tf.reduce_sum(onehot * loc, axis=-1)
         s = tf.exp(tf.reduce_sum(onehot * log_scale, axis=-1))
-        u = tf.random.stateless_uniform(shape, seed=seeds[1], minval=1e-5, maxval=1.0 - 1e-5)
+        u = tf.random.stateless_uniform(shape, seed=seeds[1], minval=1e-5, maxval=1.0 - 1e-5, alg="philox")
         c = mu + s * (tf.math.log(u) - tf.math.log1p(-u))
         x = tf.clip_by_value((c + 1.0) / 2.0, 0.0, 1.0)
         return tf.round(x * (self.num_bins - 1)) / (self.num_bins - 1)

@@ -198,6 +198,9 @@ class VAE(BoundTrainer, keras.Model):
 
     # -- fit/evaluate with input checks ---------------------------------------------
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        if isinstance(x, tf.data.Dataset):
+            # A dataset shuffles itself; Keras would warn that `shuffle` is ignored.
+            kwargs.setdefault("shuffle", False)
         x = self._checked_data(x)
         if validation_data is not None:
             validation_data = self._checked_data(validation_data)

@@ -36,7 +36,7 @@ class DiagonalGaussian(keras.layers.Layer):
 
     @staticmethod
     def sample(loc, scale, k, seed):
-        eps = tf.random.stateless_normal(tf.concat([[k], tf.shape(loc)], 0), seed=seed, dtype=loc.dtype)
+        eps = tf.random.stateless_normal(tf.concat([[k], tf.shape(loc)], 0), seed=seed, dtype=loc.dtype, alg="philox")
         return loc + scale * eps
 
     @staticmethod

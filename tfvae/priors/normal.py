@@ -16,7 +16,7 @@ class StandardNormal(Prior):
         return standard_normal_log_prob(z)
 
     def sample(self, n, seed):
-        return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
+        return tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
 
     def kl_from_gaussian(self, loc, scale):
         return kl_normal_standard(loc, scale)
