@@ -113,3 +113,19 @@ def test_bad_arguments(kwargs, name):
 def test_rejects_non_vector_inputs():
     with pytest.raises(ValueError, match=r"\(batch, D\)"):
         MAF()(tf.zeros((2, 3, 3)))
+
+
+def test_inside_chain_with_context(tmp_path):
+    # Chain builds its children from the input shape only: `context_size`
+    # tells them the context width.
+    from tfvae.flows import Chain, LULinear
+
+    def factory(**kw):
+        dtype = kw.get("dtype")
+        return Chain([IAF(num_layers=1, hidden_units=(8,), context_size=2, seed=0, dtype=dtype),
+                      LULinear(seed=1, dtype=dtype),
+                      MAF(num_layers=1, hidden_units=(8,), context_size=2, seed=2, dtype=dtype)], **kw)
+
+    checks.check_round_trip(factory, EVENT, context_dim=2, dtypes=("float64",))
+    checks.check_log_det_matches_jacobian(factory, EVENT, context_dim=2)
+    checks.check_keras_round_trip(factory, EVENT, context_dim=2, tmp_path=tmp_path)

@@ -47,6 +47,10 @@ def test_errors():
         LULinear(seed=0.5)
     with pytest.raises(ValueError, match=r"\(batch, 3\)"):
         LULinear(dim=3)(tf.zeros((2, 4)))
+
+
+
+def test_context_is_ignored():
     flow, x, _ = checks.build_flow(_factory, (4,))
-    with pytest.raises(ValueError, match="no context"):
-        flow(x, context=tf.zeros((3, 2)))
+    for a, b in zip(flow(x), flow(x, context=tf.ones((3, 2)))):
+        checks.assert_close(a, b, "float32")

@@ -15,8 +15,10 @@ class ConditionalFlow(Flow):
     Whether the flow is conditional is fixed when it is built: by
     `context_size` if given, else by whether the first call passes a
     context (its width is then inferred). So `IAF(num_layers=2)` can be
-    handed to a VAE that calls it with its encoder features. Calling a
-    conditional flow without a context, or the reverse, raises.
+    handed to a VAE that calls it with its encoder features. Containers
+    that build their children from the input shape alone (`Chain`) need
+    `context_size` set. Calling a conditional flow without a context, or
+    the reverse, raises.
 
     Subclasses implement `_build_flow(event_size, context_dim)`.
     """
@@ -30,7 +32,11 @@ class ConditionalFlow(Flow):
             raise ValueError(f"{type(self).__name__} expects inputs of shape (batch, D). "
                              f"Received: x.shape={tuple(x_shape)}")
         context_dim = None if context_shape is None else context_shape[-1]
-        if context_shape is not None and (len(context_shape) != 2 or context_dim is None):
+        if context_shape is None and self.context_size is not None:
+            # Built from the input shape alone (e.g. by `tfvae.flows.Chain`
+            # or a build config): the constructor says how wide the context is.
+            context_dim = self.context_size
+        elif context_shape is not None and (len(context_shape) != 2 or context_dim is None):
             raise ValueError(f"{type(self).__name__} expects a context of shape (batch, c). "
                              f"Received: context.shape={tuple(context_shape)}")
         if self.context_size is not None and context_dim != self.context_size:

@@ -40,7 +40,7 @@ class LULinear(Flow):
             (None draws a fresh one, like Keras' default initialisers).
 
     Call args:
-        x: `(batch, D)`.
+        x: `(batch, D)`; context: ignored (the map is unconditional).
 
     Returns:
         `(y, log_det)`: `(batch, D)` and `(batch,)`.
@@ -75,8 +75,7 @@ class LULinear(Flow):
             name="permutation")
 
     def make_bijector(self, context=None):
-        if context is not None:
-            raise ValueError("LULinear takes no context; received a `context` argument.")
+        # Unconditional: a context (e.g. passed to every flow by `Chain`) is ignored.
         return tfb.ScaleMatvecLU(self.lower_upper, self.permutation, validate_args=False)
 
     def get_config(self):
