@@ -1,0 +1,27 @@
+"""Tiny models shared by the export tests (MLP, 8x8 images, latent 4)."""
+
+import numpy as np
+
+import tfvae
+
+
+def small_vae(posterior_flow=True):
+    return tfvae.VAE(input_shape=(8, 8, 1), latent_dim=4, encoder=tfvae.nets.MLP([16]),
+                     decoder=tfvae.nets.MLP([16]),
+                     posterior_flow=tfvae.flows.IAF(num_layers=1, hidden_units=(8,)) if posterior_flow else None,
+                     seed=0)
+
+
+def small_flow_model():
+    flow = tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,), seed=0)
+    return tfvae.models.FlowModel(flow, input_shape=(4,), dequantize="uniform", num_bins=4,
+                                  logit_alpha=0.05, seed=0)
+
+
+def binary_images(batch, seed=0):
+    return (np.random.default_rng(seed).random((batch, 8, 8, 1)) > 0.5).astype("float32")
+
+
+def grid_vectors(batch, seed=0):
+    """Data on the 4-level grid in [0, 1] the FlowModel dequantizes."""
+    return (np.random.default_rng(seed).integers(0, 4, (batch, 4)) / 3.0).astype("float32")
