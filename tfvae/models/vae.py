@@ -94,10 +94,17 @@ class VAE(BoundTrainer, keras.Model):
         self.posterior.build(tuple(h.shape))
         if self.posterior_flow is not None:
             self.posterior_flow(tf.zeros((1, self.latent_dim)), context=h)
-        self.prior.build((None, self.latent_dim))
+        if hasattr(self.prior, "attach"):
+            if self.posterior_flow is not None:
+                raise ValueError(f"{type(self.prior).__name__} evaluates q(z|u) at pseudo-inputs and needs a "
+                                 "Gaussian posterior; it cannot be combined with a `posterior_flow`.")
+            self.prior.attach(self.posterior_params, self.data_shape)
+        if not self.prior.built:  # a deserialised prior arrives built
+            self.prior.build((None, self.latent_dim))
         features = self.decoder(tf.zeros((1, self.latent_dim)))
         self.decoder_head.build(tuple(features.shape))
-        self.likelihood.build(self.data_shape)
+        if not self.likelihood.built:
+            self.likelihood.build(self.data_shape)
         self.built = True
 
     def build(self, input_shape=None):  # already built in __init__

@@ -1,11 +1,15 @@
-"""Priors p(z) for the VAE."""
+"""Priors p(z) for the VAE, trained jointly with it."""
 
 import keras
 
 from tfvae.priors.base import Prior
+from tfvae.priors.flow import FlowPrior
+from tfvae.priors.mixture import MixtureOfGaussians
 from tfvae.priors.normal import StandardNormal
+from tfvae.priors.vamp import VampPrior
 
-_BY_NAME = {"normal": StandardNormal, "standard_normal": StandardNormal}
+_BY_NAME = {"normal": StandardNormal, "standard_normal": StandardNormal,
+            "mixture": MixtureOfGaussians, "vamp": VampPrior}
 
 
 def get(identifier, latent_dim):

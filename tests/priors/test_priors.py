@@ -1,0 +1,76 @@
+"""Priors: densities against closed forms, normalisation, sampling."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import special, stats
+
+import tfvae
+from tfvae.priors import FlowPrior, MixtureOfGaussians, StandardNormal, VampPrior
+
+
+def test_mixture_log_prob_matches_scipy_and_samples_follow_it():
+    prior = MixtureOfGaussians(num_components=3, latent_dim=2, seed=0)
+    prior.build((None, 2))
+    prior.logits.assign([0.0, 1.0, -1.0])
+    means, scales, log_pi = (t.numpy() for t in prior._params())
+    z = np.random.default_rng(0).normal(size=(6, 2)).astype("float32")
+    comps = np.stack([stats.multivariate_normal(means[k], np.diag(scales[k] ** 2)).logpdf(z) for k in range(3)], -1)
+    np.testing.assert_allclose(prior.log_prob(z).numpy(), special.logsumexp(comps + log_pi, -1), rtol=1e-5)
+    samples = prior.sample(40000, tf.constant([1, 2], tf.int64)).numpy()
+    expected_mean = (np.exp(log_pi)[:, None] * means).sum(0)
+    np.testing.assert_allclose(samples.mean(0), expected_mean, atol=0.03)
+
+
+def test_flow_prior_with_a_linear_flow_is_the_right_gaussian():
+    """z = A u + 0 with u ~ N(0, I) has density N(0, A Aᵀ)."""
+    flow = tfvae.flows.LULinear(seed=3)
+    prior = FlowPrior(flow, latent_dim=3)
+    prior.build((None, 3))
+    for w in flow.trainable_weights:
+        w.assign(w + tf.random.stateless_normal(w.shape, seed=[4, 5]) * 0.3)
+    a = flow(tf.eye(3))[0].numpy().T   # columns = images of the basis vectors
+    z = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    expected = stats.multivariate_normal(np.zeros(3), a @ a.T).logpdf(z)
+    np.testing.assert_allclose(prior.log_prob(z).numpy(), expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("make_flow", [
+    lambda: tfvae.flows.RealNVP(num_layers=2, hidden_units=(16,)),
+    lambda: tfvae.flows.MAF(num_layers=2, hidden_units=(16,)),
+])
+def test_flow_prior_normalises(make_flow):
+    """∫ p(z) dz = E_{r}[p(z)/r(z)] = 1 with r = N(0, 4 I) in 2-D."""
+    prior = FlowPrior(make_flow(), latent_dim=2)
+    prior.build((None, 2))
+    for w in prior.trainable_weights:
+        w.assign(w + tf.random.stateless_normal(w.shape, seed=[7, 8]) * 0.3)
+    z = 2.0 * tf.random.stateless_normal((200_000, 2), seed=[1, 1])
+    log_r = tf.reduce_sum(-0.5 * tf.square(z / 2.0) - tf.math.log(2.0) - 0.5 * np.log(2 * np.pi), -1)
+    ratio = tf.exp(prior.log_prob(z) - log_r).numpy()
+    assert abs(ratio.mean() - 1.0) < 4 * ratio.std() / np.sqrt(len(ratio)) + 0.01
+    samples = prior.sample(5, tf.constant([0, 1], tf.int64))
+    assert samples.shape == (5, 2) and np.all(np.isfinite(samples.numpy()))
+
+
+def test_vamp_prior_is_the_mixture_of_posteriors_at_pseudo_inputs():
+    vae = tfvae.VAE(input_shape=(4,), latent_dim=2, encoder=tfvae.nets.MLP([8]), decoder=tfvae.nets.MLP([8]),
+                    likelihood="gaussian", prior=VampPrior(num_pseudo_inputs=3, seed=0))
+    u = np.clip(vae.prior.pseudo_inputs.numpy(), 0, 1)
+    loc, scale, _ = (t.numpy() for t in vae.posterior_params(u))
+    z = np.random.default_rng(2).normal(size=(5, 2)).astype("float32")
+    comps = np.stack([stats.norm(loc[k], scale[k]).logpdf(z).sum(-1) for k in range(3)], -1)
+    np.testing.assert_allclose(vae.prior.log_prob(z).numpy(), special.logsumexp(comps, -1) - np.log(3), rtol=1e-5)
+    assert vae.prior.sample(4, tf.constant([0, 2], tf.int64)).shape == (4, 2)
+    with pytest.raises(ValueError, match="needs a Gaussian posterior"):
+        tfvae.VAE(input_shape=(4,), latent_dim=2, prior=VampPrior(3), posterior_flow=tfvae.flows.Planar())
+
+
+def test_prior_arguments_are_checked():
+    with pytest.raises(ValueError, match="Expected `num_components` to be a positive integer"):
+        MixtureOfGaussians(num_components=0)
+    with pytest.raises(ValueError, match="Expected `flow` to be a tfvae.flows layer"):
+        FlowPrior(keras.layers.Dense(2))
+    with pytest.raises(ValueError, match="latent_dim=3 does not match"):
+        tfvae.VAE(input_shape=(4,), latent_dim=2, prior=StandardNormal(latent_dim=3))
