@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tests import checks
-from tfvae.flows import NICE, Chain, Permute, RealNVP
+from tfvae import flows
+from tfvae.flows import NICE, Chain, Invert, Permute, RealNVP
 from tfvae.flows.coupling import AdditiveCoupling, AffineCoupling
 
 CASES = {
@@ -24,6 +25,7 @@ MATHS_CASES = {
     "additive_channel": (lambda **kw: AdditiveCoupling("channel", 0, hidden_channels=4, **kw), (2, 2, 2), {}),
     "affine_context": (lambda **kw: AffineCoupling("alternating", 0, hidden_units=(8,), context_dim=2, **kw),
                        (3,), {"context_dim": 2}),
+    "invert_realnvp": (lambda **kw: Invert(RealNVP(2, hidden_units=(4,), **kw), **kw), (3,), {}),
 }
 MATHS_CHECKS = (checks.check_round_trip, checks.check_log_det_matches_jacobian, checks.check_inverse_log_det)
 
@@ -83,3 +85,20 @@ def test_wrong_input_rank_and_missing_context():
         AffineCoupling("channel")(np.zeros((2, 2, 2, 1), "float32"))
     with pytest.raises(ValueError, match="context"):
         AffineCoupling(context_dim=2)(np.zeros((2, 4), "float32"))
+
+
+def test_invert_swaps_directions():
+    flow, x, _ = checks.build_flow(lambda **kw: RealNVP(2, hidden_units=(4,), **kw), (3,))
+    inverted = Invert(flow)
+    for a, b in zip(inverted(x), flow.inverse(x)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(inverted.inverse(x), flow(x)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="`flow`"):
+        Invert("maf")
+
+
+@pytest.mark.skipif(not hasattr(flows, "MAF"), reason="MAF not available")
+def test_invert_maf_round_trip():
+    checks.check_round_trip(lambda **kw: Invert(flows.MAF(num_layers=2, hidden_units=(8,), **kw), **kw),
+                            (3,), dtypes=("float64",))

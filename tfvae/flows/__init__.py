@@ -8,7 +8,7 @@ from tfvae.flows.base import Flow
 
 # Coupling flows, permutations, composition, Glow.
 from tfvae.flows.actnorm import ActNorm
-from tfvae.flows.chain import Chain
+from tfvae.flows.chain import Chain, Invert
 from tfvae.flows.conv1x1 import InvertibleConv1x1
 from tfvae.flows.coupling import AdditiveCoupling, AffineCoupling
 from tfvae.flows.glow import Glow
