@@ -30,10 +30,11 @@ nonnegative_float = _number(float, 0.0, False, "a non-negative number")
 
 
 def _add_data_flags(p, defaults_from_model=False):
-    from_model = " (default: from the run's config.json, else %(default)s)" if defaults_from_model else ""
+    def from_model(fallback):
+        return f" (default: the run's config.json, else {fallback})" if defaults_from_model else ""
     g = p.add_argument_group("data")
     g.add_argument("--data", default=None if defaults_from_model else "digits", choices=tfvae.data.names(),
-                   help="dataset name" + (from_model or " (default: %(default)s)"))
+                   help="dataset name" + (from_model("digits") or " (default: %(default)s)"))
     g.add_argument("--data-dir", default=None, help="TensorFlow Datasets folder (TFDS datasets only)")
     g.add_argument("--download", action="store_true", help="let TFDS download the dataset (network)")
     g.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None,
@@ -41,7 +42,7 @@ def _add_data_flags(p, defaults_from_model=False):
     g.add_argument("--dequantize", action=argparse.BooleanOptionalAction, default=None,
                    help="add uniform noise to the levels (default: on for the gaussian likelihood)")
     g.add_argument("--batch-size", type=positive_int, default=None if defaults_from_model else 128,
-                   help="examples per batch" + (from_model or " (default: %(default)s)"))
+                   help="examples per batch" + (from_model(256) or " (default: %(default)s)"))
     g.add_argument("--seed", type=nonnegative_int, default=0, help="seed of data noise, weights, samples")
 
 

@@ -109,7 +109,8 @@ def evaluate(args):
     if tuple(tfvae.data.info(data).input_shape) != tuple(model.data_shape):
         raise UsageError(f"the model expects inputs of shape {tuple(model.data_shape)}, but {data!r} "
                          f"has {tuple(tfvae.data.info(data).input_shape)}")
-    ds = _runs.load_split(settings, args.split, args.batch_size or 256, seed=args.seed + 1, training=False,
+    batch_size = args.batch_size or saved_data.get("batch_size", 256)
+    ds = _runs.load_split(settings, args.split, batch_size, seed=args.seed + 1, training=False,
                           data_dir=args.data_dir, download=args.download)
     start = time.perf_counter()
     metrics = _runs.test_metrics(model, ds, args.num_samples, seed=args.seed, verbose=0)
