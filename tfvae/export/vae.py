@@ -47,7 +47,7 @@ def _spec(shape, dtype, name):
 
 def checked_data(t, event_shape, likelihood, name, owner):
     """Shape, NaN/Inf and (with `likelihood`) support checks on a data input."""
-    t = checks.with_checks(t, checks.assert_shape(t, event_shape, name, owner))
+    t = checks.shaped(t, event_shape, name)
     return _inputs.check_input(t, event_shape, likelihood, name=name, owner=owner)
 
 
