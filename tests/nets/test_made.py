@@ -126,3 +126,20 @@ def test_config_and_keras_round_trip(order, tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded([x, c]).numpy(), made(x, c).numpy())
+
+
+def test_seeded_kernels_are_distinct_and_reproducible():
+    def build():
+        made = MADE(3, (8, 8, 8), seed=7)
+        made(tf.zeros((1, 3)), tf.zeros((1, 8)))
+        return made
+    a, b = build(), build()
+    np.testing.assert_array_equal(a.kernels[1].numpy(), b.kernels[1].numpy())
+    assert not np.array_equal(a.kernels[1].numpy(), a.kernels[2].numpy())
+    assert not np.array_equal(a.context_kernels[1].numpy(), a.context_kernels[2].numpy())
+
+
+def test_mixed_precision():
+    made = MADE(3, (8,), seed=0, dtype="mixed_float16")
+    out = made(tf.random.normal((2, 3)), tf.random.normal((2, 2)))
+    assert out.dtype == "float16" and out.shape == (2, 3, 2)

@@ -98,15 +98,25 @@ class MADE(keras.layers.Layer):
         self._masks = make_masks(self.input_order, self.event_size, self.hidden_units, self.params,
                                  has_context=context_dim is not None,
                                  hidden_degrees=self.hidden_degrees, seed=self.seed)
-        init = keras.initializers.GlorotUniform(seed=self.seed)
+        # A seeded Keras initialiser repeats its values on every call, so
+        # each kernel gets its own seed (else equal-shaped kernels would be
+        # identical copies).
+        seeds = iter(np.random.RandomState(self.seed).randint(2**31 - 1, size=2 * len(self.hidden_units))
+                     if self.seed is not None else [None] * (2 * len(self.hidden_units)))
+
+        def init():
+            seed = next(seeds)
+            return keras.initializers.GlorotUniform(seed=None if seed is None else int(seed))
+
         self.kernels, self.biases, self.context_kernels = [], [], []
         fan_in = self.event_size
         for i, units in enumerate(self.hidden_units):
-            self.kernels.append(self.add_weight(shape=(fan_in, units), initializer=init, name=f"kernel_{i}"))
+            self.kernels.append(self.add_weight(shape=(fan_in, units), initializer=init(), name=f"kernel_{i}"))
             self.biases.append(self.add_weight(shape=(units,), initializer="zeros", name=f"bias_{i}"))
+            context_init = init()
             if context_dim is not None:
                 self.context_kernels.append(self.add_weight(
-                    shape=(context_dim, units), initializer=init, name=f"context_kernel_{i}"))
+                    shape=(context_dim, units), initializer=context_init, name=f"context_kernel_{i}"))
             fan_in = units
         # Zero output layer: shift = log-scale = 0, so the flow using this
         # network is the identity at initialisation.
@@ -123,12 +133,12 @@ class MADE(keras.layers.Layer):
                              "Build it with a context at its first call to use one.")
         h = x
         for i in range(len(self.hidden_units)):
-            mask = keras.ops.convert_to_tensor(self._masks[i], dtype=self.kernels[i].dtype)
+            mask = keras.ops.convert_to_tensor(self._masks[i], dtype=self.compute_dtype)
             h = keras.ops.matmul(h, self.kernels[i] * mask) + self.biases[i]
             if context is not None:
                 h = h + keras.ops.matmul(context, self.context_kernels[i])
             h = self._activation_fn(h)
-        mask = keras.ops.convert_to_tensor(self._masks[-1], dtype=self.output_kernel.dtype)
+        mask = keras.ops.convert_to_tensor(self._masks[-1], dtype=self.compute_dtype)
         out = keras.ops.matmul(h, self.output_kernel * mask) + self.output_bias
         return keras.ops.reshape(out, (-1, self.event_size, self.params))
 
