@@ -2,8 +2,8 @@
 
 Both stack `tfb.MaskedAutoregressiveFlow` bijectors driven by our own Keras 3
 `MADE`, reversing the autoregressive order between layers so every
-dimension is eventually conditioned on every other. They differ only in which direction
-is the cheap one:
+dimension is eventually conditioned on every other. They differ only in
+which direction is the cheap one:
 
     MAF: density (inverse) in one MADE pass per layer, sampling in D passes.
     IAF: sampling (forward) in one MADE pass per layer, density in D passes.
@@ -48,8 +48,9 @@ class _MaskedFlow(ConditionalFlow):
     def _build_flow(self, event_size, context_dim):
         self.mades = [
             MADE(event_size, self.hidden_units, params=2, context_size=context_dim,
-                 input_order=_ORDERS[i % 2], activation=self.activation, seed=None if self.seed is None else self.seed + i,
-                 name=f"made_{i}", dtype=self.dtype_policy)
+                 input_order=_ORDERS[i % 2], activation=self.activation,
+                 seed=None if self.seed is None else self.seed + i, name=f"made_{i}",
+                 dtype=self.dtype_policy)
             for i in range(self.num_layers)
         ]
         for made in self.mades:
@@ -91,8 +92,8 @@ class _MaskedFlow(ConditionalFlow):
     def get_config(self):
         config = super().get_config()
         config.update(num_layers=self.num_layers, hidden_units=list(self.hidden_units),
-                      activation=self.activation,
-                      log_scale_bound=self.log_scale_bound, seed=self.seed)
+                      activation=self.activation, log_scale_bound=self.log_scale_bound,
+                      seed=self.seed)
         return config
 
 
