@@ -86,3 +86,9 @@ def test_glow_bad_size():
         Glow(levels=2, steps=1, hidden_channels=4)(np.zeros((1, 6, 4, 1), "float32"))
     with pytest.raises(ValueError, match="`levels`"):
         Glow(levels=0)
+
+
+@pytest.mark.slow
+def test_glow_saved_model(tmp_path):
+    checks.check_saved_model(lambda **kw: Glow(levels=2, steps=1, hidden_channels=4, **kw), (4, 4, 1),
+                             tmp_path=tmp_path)
