@@ -88,8 +88,9 @@ def make_prior(spec):
         flow = make_flow(attr, spec["prior_layers"], spec.get("flow_hidden_units"), what, "prior_flow")
         return flow_prior(flow)
     cls = lookup("priors", attr, what)
-    return _construct(cls, num_components=spec.get("prior_components"), latent_dim=spec["latent_dim"],
-                      input_shape=tuple(spec["input_shape"]))
+    k = spec.get("prior_components")
+    return _construct(cls, num_components=k, num_pseudo_inputs=k, seed=spec.get("seed"),
+                      latent_dim=spec["latent_dim"], data_shape=tuple(spec["input_shape"]))
 
 
 def make_posterior_flow(spec):

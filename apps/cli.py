@@ -136,13 +136,14 @@ def export(args):
     """Exports a SavedModel with `tfvae.export.export_saved_model`."""
     exporter = _build.lookup("export", "export_saved_model", "tfvae export")
     model = _runs.load_model(args.model)
-    base = os.path.basename(os.path.normpath(args.out))
-    if not base.isdigit():
-        print(f"note: TF Serving expects <base>/<integer version>; {args.out!r} ends in {base!r}",
-              file=sys.stderr)
-    exporter(model, args.out)
-    print(f"exported {args.model} to {args.out}")
-    return {"out": args.out}
+    try:
+        out = exporter(model, args.out, overwrite=args.overwrite)
+    except FileExistsError as e:
+        raise UsageError(f"{e} (CLI flag: --overwrite)") from None
+    except TypeError as e:  # the exporter knows no signatures for this model type
+        raise UsageError(str(e)) from None
+    print(f"exported {args.model} to {out}")
+    return {"out": str(out)}
 
 
 COMMANDS = {"train": train, "evaluate": evaluate, "sample": sample, "export": export}

@@ -14,8 +14,6 @@ to saved_models/digits_vae/1 and checks that it loads with
 """
 
 import argparse
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -67,9 +65,8 @@ def check_saved_model_loads(path):
 def export_step(model_path, export_dir):
     if not _build.available("export", "export_saved_model"):
         return "pending (tfvae.export.export_saved_model not available yet)"
-    if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
-        shutil.rmtree(export_dir)  # this demo's own previous export of the same version
-    cli.run(["export", "--model", model_path, "--out", export_dir])
+    # --overwrite: a rerun of the demo replaces its own earlier export of this version.
+    cli.run(["export", "--model", model_path, "--out", export_dir, "--overwrite"])
     signatures = check_saved_model_loads(export_dir)
     return f"{export_dir} (loads in a fresh process; signatures: {signatures or 'none'})"
 

@@ -71,6 +71,14 @@ def test_export_reports_or_exports(run_dir, tmp_path, capsys):
     if _build.available("export", "export_saved_model"):
         cli.run(argv)
         assert os.path.isfile(tmp_path / "m" / "1" / "saved_model.pb")
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as e:  # an existing version is kept unless asked
+            cli.run(argv)
+        assert e.value.code == 2 and "--overwrite" in capsys.readouterr().err
+        cli.run(argv + ["--overwrite"])
+        with pytest.raises(SystemExit) as e:
+            cli.run(argv[:-1] + [str(tmp_path / "m" / "latest")])
+        assert e.value.code == 2 and "integer version" in capsys.readouterr().err
     else:
         with pytest.raises(SystemExit) as e:
             cli.run(argv)
