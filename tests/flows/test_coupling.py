@@ -7,12 +7,13 @@ from tfvae.flows import NICE, Chain, Invert, Permute, RealNVP
 from tfvae.flows.coupling import AdditiveCoupling, AffineCoupling
 
 CASES = {
-    "realnvp_context": (lambda **kw: RealNVP(3, hidden_units=(8,), context_dim=2, **kw),
+    # Context width inferred from the first call (as a VAE posterior flow is used).
+    "realnvp_context": (lambda **kw: RealNVP(3, hidden_units=(8,), **kw),
                         (3,), {"context_dim": 2, "identity_at_init": False}),
     "nice": (lambda **kw: NICE(2, hidden_units=(8,), **kw), (4,), {}),
     "affine_checkerboard": (lambda **kw: AffineCoupling("checkerboard", 0, hidden_channels=4, **kw),
                             (2, 2, 1), {}),
-    "affine_channel_context": (lambda **kw: AffineCoupling("channel", 1, hidden_channels=4, context_dim=2, **kw),
+    "affine_channel_context": (lambda **kw: AffineCoupling("channel", 1, hidden_channels=4, context_size=2, **kw),
                                (2, 2, 2), {"context_dim": 2}),
 }
 # Cheaper variants: the maths only.
@@ -22,7 +23,7 @@ MATHS_CASES = {
                                   AffineCoupling(hidden_units=(4,), **kw)], **kw), (2,), {}),
     "additive_vector": (lambda **kw: AdditiveCoupling("alternating", 0, hidden_units=(8,), **kw), (4,), {}),
     "additive_channel": (lambda **kw: AdditiveCoupling("channel", 0, hidden_channels=4, **kw), (2, 2, 2), {}),
-    "affine_context": (lambda **kw: AffineCoupling("alternating", 0, hidden_units=(8,), context_dim=2, **kw),
+    "affine_context": (lambda **kw: AffineCoupling("alternating", 0, hidden_units=(8,), context_size=2, **kw),
                        (3,), {"context_dim": 2}),
     "invert_realnvp": (lambda **kw: Invert(RealNVP(2, hidden_units=(4,), **kw), **kw), (3,), {}),
 }
@@ -69,7 +70,7 @@ def test_kept_half_is_unchanged():
     (dict(mask="diagonal"), "`mask`"),
     (dict(parity=2), "`parity`"),
     (dict(hidden_units=(0,)), "`hidden_units`"),
-    (dict(context_dim=0), "`context_dim`"),
+    (dict(context_size=0), "`context_size`"),
     (dict(log_scale_clamp=-1.0), "`log_scale_clamp`"),
 ])
 def test_bad_arguments(kwargs, match):
@@ -83,7 +84,18 @@ def test_wrong_input_rank_and_missing_context():
     with pytest.raises(ValueError, match="C >= 2"):
         AffineCoupling("channel")(np.zeros((2, 2, 2, 1), "float32"))
     with pytest.raises(ValueError, match="context"):
-        AffineCoupling(context_dim=2)(np.zeros((2, 4), "float32"))
+        AffineCoupling(context_size=2)(np.zeros((2, 4), "float32"))
+    x, c = np.zeros((2, 4), "float32"), np.zeros((2, 3), "float32")
+    with pytest.raises(ValueError, match="context_size=2"):
+        AffineCoupling(context_size=2)(x, context=c)
+    unconditional = RealNVP(2, hidden_units=(4,))
+    unconditional(x)
+    with pytest.raises(ValueError, match="without a context"):
+        unconditional(x, context=c)
+    conditional = RealNVP(2, hidden_units=(4,))
+    conditional.inverse(x, context=c)  # an inverse first also infers the width
+    with pytest.raises(ValueError, match="pass `context`"):
+        conditional(x)
 
 
 def test_invert_swaps_directions():

@@ -77,7 +77,7 @@ def test_glow_xla():
 
 
 def test_glow_context_round_trip():
-    checks.check_round_trip(lambda **kw: Glow(levels=1, steps=2, hidden_channels=4, context_dim=2, **kw),
+    checks.check_round_trip(lambda **kw: Glow(levels=1, steps=2, hidden_channels=4, context_size=2, **kw),
                             (2, 2, 2), context_dim=2, dtypes=("float64",))
 
 

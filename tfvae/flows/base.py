@@ -6,6 +6,8 @@ style choice: TFP copies the *value* of a Keras 3 variable when a bijector is
 constructed, so a bijector built once and kept would silently stop training.
 """
 
+import inspect
+
 import keras
 import tensorflow as tf
 
@@ -50,8 +52,7 @@ class Flow(keras.layers.Layer):
         return y, _per_example(log_det, x)
 
     def inverse(self, y, context=None):
-        if not self.built:
-            self.build(tuple(y.shape))
+        self.build_for(y, context)
         y = tf.identity(y)  # see `call`: no stale TFP cache hits
         bijector = self.make_bijector(context)
         x = bijector.inverse(y)
@@ -61,18 +62,35 @@ class Flow(keras.layers.Layer):
     def compute_output_shape(self, input_shape, context_shape=None):
         return input_shape, (input_shape[0],)
 
+    def build_for(self, x, context=None):
+        """Builds (once) for tensors `x` and `context`, e.g. before an
+        `inverse` that runs before any forward call."""
+        if not self.built:
+            self._build_with(tuple(x.shape), None if context is None else tuple(context.shape))
+
+    def _build_with(self, x_shape, context_shape):
+        # Flows whose weights depend on the context width declare
+        # `build(self, x_shape, context_shape=None)`; others take one shape.
+        if context_shape is not None and accepts_context_shape(self.build):
+            self.build(x_shape, context_shape)
+        else:
+            self.build(x_shape)
+
     def build_from_config(self, config):
         # A flow called with a context records both shapes ("shapes_dict");
-        # Keras would then call `build(x_shape=..., context_shape=...)`. Flows
-        # take the context width from their constructor, so only the input
-        # shape is needed to recreate every weight before loading.
+        # Keras's default would call `build(**shapes_dict)`, which one-shape
+        # builds do not accept.
         if not config or self.built:
             return
-        shape = config.get("input_shape")
-        if shape is None:
-            shape = config.get("shapes_dict", {}).get("x_shape")
-        if shape is not None:
-            self.build(tuple(shape))
+        shapes = config.get("shapes_dict") or {"x_shape": config.get("input_shape")}
+        if shapes.get("x_shape") is not None:
+            context_shape = shapes.get("context_shape")
+            self._build_with(tuple(shapes["x_shape"]), None if context_shape is None else tuple(context_shape))
+
+
+def accepts_context_shape(build):
+    """Whether a `build` method takes a second `context_shape` argument."""
+    return "context_shape" in inspect.signature(build).parameters
 
 
 def _per_example(log_det, x):

@@ -42,11 +42,11 @@ class Chain(Flow):
     def event_ndims(self):
         return max(f.event_ndims for f in self.flows)
 
-    def build(self, input_shape):
-        shape = tuple(input_shape)
+    def build(self, x_shape, context_shape=None):
+        shape = tuple(x_shape)
         for flow in self.flows:
             if not flow.built:
-                flow.build(shape)
+                flow._build_with(shape, context_shape)
             shape = tuple(flow.compute_output_shape(shape)[0])
 
     def compute_output_shape(self, input_shape, context_shape=None):
@@ -67,8 +67,7 @@ class Chain(Flow):
         return x, total
 
     def inverse(self, y, context=None):
-        if not self.built:
-            self.build(tuple(y.shape))
+        self.build_for(y, context)
         total = tf.zeros(tf.shape(y)[:1], dtype=y.dtype)
         for flow in reversed(self.flows):
             y, log_det = flow.inverse(y, context=context)
@@ -118,9 +117,9 @@ class Invert(Flow):
     def event_ndims(self):
         return self.flow.event_ndims
 
-    def build(self, input_shape):
+    def build(self, x_shape, context_shape=None):
         if not self.flow.built:
-            self.flow.build(tuple(input_shape))
+            self.flow._build_with(tuple(x_shape), context_shape)
 
     def make_bijector(self, context=None):
         return tfb.Invert(self.flow.make_bijector(context))
@@ -129,8 +128,7 @@ class Invert(Flow):
         return self.flow.inverse(x, context=context)
 
     def inverse(self, y, context=None):
-        if not self.built:
-            self.build(tuple(y.shape))
+        self.build_for(y, context)
         return self.flow(y, context=context)
 
     def get_config(self):

@@ -35,18 +35,21 @@ class AffineCoupling(Flow):
         hidden_units: hidden widths of the vector conditioner (MLP).
         hidden_channels: hidden width of the image conditioner (conv net).
         activation: Keras activation name of the conditioner.
-        context_dim: width `c` of an optional `(batch, c)` context that is
+        context_size: width `c` of an optional `(batch, c)` context that is
             concatenated to the conditioner's input (broadcast over pixels
-            for images); None for an unconditional flow.
+            for images). If None, the layer is conditional exactly when its
+            first call (which builds it) passes a context, whose width is
+            then inferred; containers built from the input shape alone, and
+            reloading, need it only when set here.
         log_scale_clamp: positive `c` above; 0 disables clamping.
 
     Call:
-        x: `(batch, D)` or `(batch, H, W, C)`; context `(batch, c)` if
-        `context_dim` is set. Returns `(y, log_det)`, `log_det` `(batch,)`.
+        x: `(batch, D)` or `(batch, H, W, C)`; context `(batch, c)` for a
+        conditional layer, None otherwise. Returns `(y, log_det)`, `log_det` `(batch,)`.
 
     Raises:
         ValueError: bad arguments, an input that does not fit the mask, or a
-            missing context.
+            missing or unexpected context.
 
     References:
         Dinh, Sohl-Dickstein & Bengio, "Density estimation using Real NVP", ICLR 2017.
@@ -55,7 +58,7 @@ class AffineCoupling(Flow):
     affine = True
 
     def __init__(self, mask="alternating", parity=0, hidden_units=(64, 64), hidden_channels=64,
-                 activation="relu", context_dim=None, log_scale_clamp=3.0, **kwargs):
+                 activation="relu", context_size=None, log_scale_clamp=3.0, **kwargs):
         super().__init__(**kwargs)
         if mask not in MASKS:
             raise ValueError(f"Expected `mask` to be one of {MASKS}. Received: mask={mask!r}")
@@ -66,11 +69,12 @@ class AffineCoupling(Flow):
         self.hidden_units = positive_int_tuple(hidden_units, "hidden_units")
         self.hidden_channels = positive_int(hidden_channels, "hidden_channels")
         self.activation = activation_name(activation)
-        self.context_dim = None if context_dim is None else positive_int(context_dim, "context_dim")
+        self.context_size = None if context_size is None else positive_int(context_size, "context_size")
         self.log_scale_clamp = nonnegative_float(log_scale_clamp, "log_scale_clamp")
         self.event_ndims = 1 if mask == "alternating" else 3
 
-    def build(self, input_shape):
+    def build(self, x_shape, context_shape=None):
+        input_shape = tuple(x_shape)
         event_shape = tuple(input_shape[1:])
         if len(event_shape) != self.event_ndims or any(d is None for d in event_shape):
             raise ValueError(
@@ -78,7 +82,16 @@ class AffineCoupling(Flow):
                 f"{'(batch, D)' if self.event_ndims == 1 else '(batch, H, W, C)'} with known sizes. "
                 f"Received input_shape={tuple(input_shape)}")
         self._mask_np = make_mask(self.mask, event_shape, self.parity)
-        context = self.context_dim or 0
+        self._context_dim = self.context_size
+        if context_shape is not None:
+            if len(context_shape) != 2 or context_shape[-1] is None:
+                raise ValueError(f"{self.name} expects a context of shape (batch, c). "
+                                 f"Received: context.shape={tuple(context_shape)}")
+            if self.context_size is not None and context_shape[-1] != self.context_size:
+                raise ValueError(f"{self.name} was configured with context_size={self.context_size}. "
+                                 f"Received: context.shape={tuple(context_shape)}")
+            self._context_dim = int(context_shape[-1])
+        context = self._context_dim or 0
         channels = event_shape[-1]
         outputs = 2 * channels if self.affine else channels
         if self.event_ndims == 1:
@@ -92,15 +105,19 @@ class AffineCoupling(Flow):
             self.conditioner.build((None, *event_shape[:2], channels + context))
 
     def _conditioner_fn(self, context):
-        if self.context_dim is not None and context is None:
-            raise ValueError(f"{self.name} was built with context_dim={self.context_dim}; pass `context`.")
+        if self._context_dim is not None and context is None:
+            raise ValueError(f"{self.name} was built with a context of size {self._context_dim}; "
+                             "pass `context`.")
+        if self._context_dim is None and context is not None:
+            raise ValueError(f"{self.name} was built without a context; received a `context`. Pass "
+                             "one at the first call (or set `context_size`) to use one.")
 
         def fn(kept):
             inputs = kept
-            if self.context_dim is not None:
+            if self._context_dim is not None:
                 c = tf.cast(context, kept.dtype)
                 if self.event_ndims == 3:
-                    shape = tf.concat([tf.shape(kept)[:3], [self.context_dim]], axis=0)
+                    shape = tf.concat([tf.shape(kept)[:3], [self._context_dim]], axis=0)
                     c = tf.broadcast_to(c[:, None, None, :], shape)
                 inputs = tf.concat([kept, c], axis=-1)
             out = self.conditioner(inputs)
@@ -121,8 +138,7 @@ class AffineCoupling(Flow):
         return self.make_bijector(context).forward_and_log_det(x)
 
     def inverse(self, y, context=None):
-        if not self.built:
-            self.build(tuple(y.shape))
+        self.build_for(y, context)
         return self.make_bijector(context).inverse_and_log_det(y)
 
     def get_config(self):
@@ -130,7 +146,7 @@ class AffineCoupling(Flow):
         config.update(
             mask=self.mask, parity=self.parity, hidden_units=list(self.hidden_units),
             hidden_channels=self.hidden_channels, activation=self.activation,
-            context_dim=self.context_dim, log_scale_clamp=self.log_scale_clamp)
+            context_size=self.context_size, log_scale_clamp=self.log_scale_clamp)
         return config
 
 

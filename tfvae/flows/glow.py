@@ -33,8 +33,8 @@ class Glow(Flow):
         levels: number of scales L; H and W must be divisible by 2**L.
         steps: flow steps K per level.
         hidden_channels: width of each coupling's conv conditioner.
-        context_dim: width of an optional `(batch, c)` context fed to every
-            coupling.
+        context_size: width of an optional `(batch, c)` context fed to every
+            coupling; if None, inferred from the first call's context.
         log_scale_clamp: soft bound on coupling log-scales.
         seed: seeds the 1x1 convolutions' initial rotations.
 
@@ -48,13 +48,13 @@ class Glow(Flow):
 
     event_ndims = 3
 
-    def __init__(self, levels=2, steps=4, hidden_channels=64, context_dim=None, log_scale_clamp=3.0,
+    def __init__(self, levels=2, steps=4, hidden_channels=64, context_size=None, log_scale_clamp=3.0,
                  seed=0, **kwargs):
         super().__init__(**kwargs)
         self.levels = positive_int(levels, "levels")
         self.steps = positive_int(steps, "steps")
         self.hidden_channels = positive_int(hidden_channels, "hidden_channels")
-        self.context_dim = None if context_dim is None else positive_int(context_dim, "context_dim")
+        self.context_size = None if context_size is None else positive_int(context_size, "context_size")
         self.log_scale_clamp = nonnegative_float(log_scale_clamp, "log_scale_clamp")
         self.seed = int(seed)
         dtype = kwargs.get("dtype")
@@ -67,13 +67,13 @@ class Glow(Flow):
                     InvertibleConv1x1(seed=self.seed + 1000 * level + k, name=f"conv1x1_{level}_{k}",
                                       dtype=dtype),
                     AffineCoupling("channel", k % 2, hidden_channels=self.hidden_channels,
-                                   context_dim=self.context_dim, log_scale_clamp=self.log_scale_clamp,
+                                   context_size=self.context_size, log_scale_clamp=self.log_scale_clamp,
                                    name=f"coupling_{level}_{k}", dtype=dtype),
                 ]
             self.level_flows.append(Chain(flows, name=f"level_{level}", dtype=dtype))
 
-    def build(self, input_shape):
-        shape = tuple(input_shape)
+    def build(self, x_shape, context_shape=None):
+        shape = tuple(x_shape)
         factor = 2 ** self.levels
         if len(shape) != 4 or any(d is None or d % factor for d in shape[1:3]) or shape[3] is None:
             raise ValueError(
@@ -82,7 +82,7 @@ class Glow(Flow):
         b, h, w, c = shape
         for level, chain in enumerate(self.level_flows):
             h, w, c = h // 2, w // 2, 4 * c
-            chain.build((b, h, w, c))
+            chain._build_with((b, h, w, c), context_shape)
             c = c - c // 2  # the channels kept after factoring out c // 2
 
     def _forward(self, x, context, level):
@@ -108,8 +108,7 @@ class Glow(Flow):
         return self._forward(x, context, 0)
 
     def inverse(self, y, context=None):
-        if not self.built:
-            self.build(tuple(y.shape))
+        self.build_for(y, context)
         return self._inverse(y, context, 0)
 
     def make_bijector(self, context=None):
@@ -118,6 +117,6 @@ class Glow(Flow):
     def get_config(self):
         config = super().get_config()
         config.update(levels=self.levels, steps=self.steps, hidden_channels=self.hidden_channels,
-                      context_dim=self.context_dim, log_scale_clamp=self.log_scale_clamp,
+                      context_size=self.context_size, log_scale_clamp=self.log_scale_clamp,
                       seed=self.seed)
         return config

@@ -27,7 +27,9 @@ class RealNVP(Chain):
         num_layers: number of coupling layers (positive int).
         hidden_units: hidden widths of each conditioner MLP.
         activation: conditioner activation.
-        context_dim: width of an optional `(batch, c)` context.
+        context_size: width of an optional `(batch, c)` context given to
+            every coupling; if None, inferred from the first call's context
+            (unconditional when it passes none).
         log_scale_clamp: soft bound on each layer's log-scale (0: none).
         permutation: "random", "reverse" or None (no permutations).
         seed: seeds the random permutations.
@@ -41,12 +43,12 @@ class RealNVP(Chain):
 
     coupling = AffineCoupling
 
-    def __init__(self, num_layers=4, hidden_units=(64, 64), activation="relu", context_dim=None,
+    def __init__(self, num_layers=4, hidden_units=(64, 64), activation="relu", context_size=None,
                  log_scale_clamp=3.0, permutation="random", seed=0, **kwargs):
         self.num_layers = positive_int(num_layers, "num_layers")
         self.hidden_units = positive_int_tuple(hidden_units, "hidden_units")
         self.activation = activation_name(activation)
-        self.context_dim = None if context_dim is None else positive_int(context_dim, "context_dim")
+        self.context_size = None if context_size is None else positive_int(context_size, "context_size")
         self.log_scale_clamp = nonnegative_float(log_scale_clamp, "log_scale_clamp")
         if permutation not in _PERMUTATIONS:
             raise ValueError(f"Expected `permutation` to be one of {_PERMUTATIONS}. "
@@ -58,7 +60,7 @@ class RealNVP(Chain):
         for k in range(self.num_layers):
             flows.append(self.coupling(
                 "alternating", k % 2, hidden_units=self.hidden_units, activation=self.activation,
-                context_dim=self.context_dim, log_scale_clamp=self.log_scale_clamp,
+                context_size=self.context_size, log_scale_clamp=self.log_scale_clamp,
                 name=f"coupling_{k}", dtype=dtype))
             if permutation and k % 2 == 1 and k < self.num_layers - 1:
                 flows.append(Permute(permutation, seed=self.seed + k, name=f"permute_{k}", dtype=dtype))
@@ -73,7 +75,7 @@ class RealNVP(Chain):
         del config["flows"]  # rebuilt from the arguments below
         config.update(
             num_layers=self.num_layers, hidden_units=list(self.hidden_units),
-            activation=self.activation, context_dim=self.context_dim,
+            activation=self.activation, context_size=self.context_size,
             log_scale_clamp=self.log_scale_clamp, permutation=self.permutation, seed=self.seed)
         return config
 
