@@ -86,6 +86,7 @@ def _add_training_flags(p):
     g.add_argument("--eval-samples", type=nonnegative_int, default=100,
                    help="importance samples for the final test log-likelihood (0: skip)")
     g.add_argument("--output-dir", default=None, help="run folder (default: runs/<data>)")
+    g.add_argument("--overwrite", action="store_true", help="replace a model already in --output-dir")
     g.add_argument("-q", "--quiet", action="count", default=0,
                    help="one line per epoch; twice: silent")
 

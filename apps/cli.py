@@ -53,6 +53,9 @@ def train(args):
     args.binarize = settings["binarize"]
     spec = model_spec(args, tfvae.data.info(args.data).input_shape)
     out = args.output_dir or os.path.join("runs", args.data)
+    if os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite:
+        raise UsageError(f"{out} already holds a trained model.keras: choose another --output-dir "
+                         "or pass --overwrite")
     keras.utils.set_random_seed(args.seed)  # weight initialisers
     model = _build.build_vae(spec)
     model.compile(optimizer=keras.optimizers.Adam(args.lr),

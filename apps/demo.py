@@ -88,7 +88,7 @@ def main(argv=None):
         print(f"note: {note}")
     start = time.perf_counter()
     trained = cli.run(["train", *MODEL, *flags, *(QUICK if args.quick else FULL), "--eval-samples", "0",
-                       "--output-dir", args.output_dir] + (["-q"] if args.quick else []))
+                       "--output-dir", args.output_dir, "--overwrite"] + (["-q"] if args.quick else []))
     train_seconds = time.perf_counter() - start
     model_path = trained["model_path"]
     result = cli.run(["evaluate", "--model", model_path, "--split", "test", "--num-samples", str(num_samples)])

@@ -48,6 +48,15 @@ def test_train_writes_run_folder(run_dir):
     assert _png_shape(os.path.join(out, "reconstructions.png")) == ((10 * 10 + 2) * 8, (2 * 10 + 2) * 8)
 
 
+def test_train_keeps_an_existing_model(run_dir, capsys):
+    out, _ = run_dir
+    before = os.path.getmtime(os.path.join(out, "model.keras"))
+    with pytest.raises(SystemExit) as e:
+        cli.run(["train", *TINY, "--output-dir", out])
+    assert e.value.code == 2 and "--overwrite" in capsys.readouterr().err
+    assert os.path.getmtime(os.path.join(out, "model.keras")) == before
+
+
 def test_evaluate_sample_reload(run_dir, tmp_path, capsys):
     out, _ = run_dir
     model = os.path.join(out, "model.keras")
