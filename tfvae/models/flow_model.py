@@ -38,7 +38,9 @@ class FlowModel(keras.Model):
     (dequantized models) x = clip(floor(v B), 0, B-1) / (B-1).
 
     Args:
-        flow: a `tfvae.flows` layer accepting `(batch, *input_shape)`.
+        flow: a `tfvae.flows` layer accepting `(batch, *input_shape)`; its
+            forward is the data -> latent (density) direction. MAF's cheap
+            direction is its inverse: use `tfvae.flows.Invert(MAF(...))`.
         input_shape: shape of one example, e.g. `(2,)` or `(8, 8, 1)`.
         dequantize: None (continuous data) or "uniform".
         num_bins: B, number of discrete levels (>= 2), with "uniform".
