@@ -84,3 +84,12 @@ def test_existing_export_is_refused_before_any_work(tmp_path):
     with pytest.raises(FileExistsError):
         tfvae.export.export_saved_model(UnknownModel(), tmp_path / "a" / "1")  # not even a known type
     assert (tmp_path / "a" / "1" / "saved_model.pb").read_bytes() == b"previous"
+
+
+def test_conditional_vae_does_not_inherit_unconditional_signatures():
+    from tests.export._models import small_vae
+
+    vae = small_vae(posterior_flow=False)
+    vae.condition_dim = 3  # what a conditional subclass sets
+    with pytest.raises(TypeError, match="conditional.*register_signatures"):
+        tfvae.export.signatures_for(vae)

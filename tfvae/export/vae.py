@@ -69,6 +69,12 @@ def prior_sample(prior, n, seed, temperature, owner):
 def vae_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
     """The `{name: Signature}` of a VAE (see the module docstring)."""
     owner = type(model).__name__
+    if getattr(model, "condition_dim", None) is not None:
+        # These signatures have no `condition` input: exporting them would
+        # silently serve an unconditional model. A conditional model type
+        # registers its own builder.
+        raise TypeError(f"{owner} is conditional (condition_dim={model.condition_dim}); the VAE signatures "
+                        "take no condition. Register its signatures with tfvae.export.register_signatures.")
     data_shape, latent_dim = tuple(model.data_shape), model.latent_dim
     x_spec = _spec((None, *data_shape), tf.float32, "x")
 
