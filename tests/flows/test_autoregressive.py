@@ -115,16 +115,18 @@ def test_rejects_non_vector_inputs():
         MAF()(tf.zeros((2, 3, 3)))
 
 
-def test_inside_chain_with_context(tmp_path):
-    # Chain builds its children from the input shape only: `context_size`
-    # tells them the context width.
+@pytest.mark.parametrize("context_size", [2, None])
+def test_inside_chain_with_context(context_size, tmp_path):
+    # With or without an explicit `context_size`, Chain passes the context
+    # on; LULinear ignores it.
     from tfvae.flows import Chain, LULinear
 
     def factory(**kw):
         dtype = kw.get("dtype")
-        return Chain([IAF(num_layers=1, hidden_units=(8,), context_size=2, seed=0, dtype=dtype),
+        return Chain([IAF(num_layers=1, hidden_units=(8,), context_size=context_size, seed=0, dtype=dtype),
                       LULinear(seed=1, dtype=dtype),
-                      MAF(num_layers=1, hidden_units=(8,), context_size=2, seed=2, dtype=dtype)], **kw)
+                      MAF(num_layers=1, hidden_units=(8,), context_size=context_size, seed=2, dtype=dtype)],
+                     **kw)
 
     checks.check_round_trip(factory, EVENT, context_dim=2, dtypes=("float64",))
     checks.check_keras_round_trip(factory, EVENT, context_dim=2, tmp_path=tmp_path)

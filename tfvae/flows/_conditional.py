@@ -1,7 +1,6 @@
 """Context plumbing shared by conditional vector flows (MAF, IAF, planar,
-Sylvester): context-width inference, building from a context-aware build
-config, and parameters that are either amortised from the context or the
-flow's own weights."""
+Sylvester): context-width inference and checks, and parameters that are
+either amortised from the context or the flow's own weights."""
 
 import keras
 
@@ -15,10 +14,11 @@ class ConditionalFlow(Flow):
     Whether the flow is conditional is fixed when it is built: by
     `context_size` if given, else by whether the first call passes a
     context (its width is then inferred). So `IAF(num_layers=2)` can be
-    handed to a VAE that calls it with its encoder features. Containers
-    that build their children from the input shape alone (`Chain`) need
-    `context_size` set. Calling a conditional flow without a context, or
-    the reverse, raises.
+    handed to a VAE that calls it with its encoder features; the base
+    class's `build_for` / `build_from_config` pass the context shape on.
+    Built from an input shape alone, the flow is conditional iff
+    `context_size` is set. Calling a conditional flow without a context,
+    or the reverse, raises.
 
     Subclasses implement `_build_flow(event_size, context_dim)`.
     """
@@ -33,8 +33,8 @@ class ConditionalFlow(Flow):
                              f"Received: x.shape={tuple(x_shape)}")
         context_dim = None if context_shape is None else context_shape[-1]
         if context_shape is None and self.context_size is not None:
-            # Built from the input shape alone (e.g. by `tfvae.flows.Chain`
-            # or a build config): the constructor says how wide the context is.
+            # Built from the input shape alone (e.g. an old build config):
+            # the constructor says how wide the context is.
             context_dim = self.context_size
         elif context_shape is not None and (len(context_shape) != 2 or context_dim is None):
             raise ValueError(f"{type(self).__name__} expects a context of shape (batch, c). "
@@ -48,23 +48,6 @@ class ConditionalFlow(Flow):
 
     def _build_flow(self, event_size, context_dim):
         raise NotImplementedError
-
-    def build_from_config(self, config):
-        # The base class rebuilds from the input shape alone; a flow that
-        # was built with a context needs its width to recreate its weights.
-        if not config or self.built:
-            return
-        if "shapes_dict" in config:
-            shapes = config["shapes_dict"]
-            context_shape = shapes.get("context_shape")
-            self.build(tuple(shapes["x_shape"]), None if context_shape is None else tuple(context_shape))
-        elif "input_shape" in config:
-            self.build(tuple(config["input_shape"]))
-
-    def inverse(self, y, context=None):
-        if not self.built:
-            self.build(tuple(y.shape), None if context is None else tuple(context.shape))
-        return super().inverse(y, context)
 
     def check_context(self, context):
         """Raises unless `context` matches how the flow was built."""
