@@ -16,14 +16,15 @@ def _log_weights_fn(model):
     fn = getattr(model, "_tfvae_log_weights_fn", None)
     if fn is None:
         @tf.function(reduce_retracing=True)
-        def fn(x, k, seed):
-            log_px, log_pz, log_q, _ = model.bound_terms(x, k, seed, training=False)
+        def fn(x, k, seed, condition=None):
+            extra = {} if condition is None else {"condition": condition}
+            log_px, log_pz, log_q, _ = model.bound_terms(x, k, seed, training=False, **extra)
             return log_px + log_pz - log_q
         model._tfvae_log_weights_fn = fn
     return fn
 
 
-def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=None, seed=0):
+def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=None, seed=0, condition=None):
     """log p(x) ≈ log (1/S) Σ_s p(x|z_s) p(z_s) / q(z_s|x), z_s ~ q(z|x).
 
     A consistent estimate (it is the IWAE bound with K = S, so it is biased
@@ -37,6 +38,9 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
         num_samples: S.
         chunk_size: samples per chunk; default fits `_TERMS_PER_CHUNK`.
         seed: int; the estimate is reproducible for a given seed.
+        condition: None, or for a conditional model the flat condition
+            `(batch, C)` float32 (`ConditionalVAE` converts labels first);
+            the estimate is then of log p(x | c).
     Returns:
         `(batch,)` float32 tensor, nats per example.
     """
@@ -53,7 +57,7 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
     done = 0
     for i in range(seeds.shape[0]):
         k = min(chunk_size, num_samples - done)
-        log_w = fn(x, tf.constant(k), seeds[i])
+        log_w = fn(x, tf.constant(k), seeds[i], condition)
         running = tf.reduce_logsumexp(tf.concat([running[None], log_w], 0), axis=0)
         done += k
     return running - math.log(done)
@@ -62,19 +66,32 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
 def log_likelihood(model, data, num_samples=1000, chunk_size=None, seed=0):
     """Mean importance-sampled log p(x) over a dataset or array.
 
+    For a conditional model (`model.condition_dim` set) the data are
+    `(x, c)` pairs (a dataset of tuples or a tuple of arrays) and the
+    estimate is of log p(x | c).
+
     Returns:
         dict with `log_likelihood` (nats per example), its standard error
         over examples `stderr`, `num_examples`, and `bits_per_dim` (the
         negative log-likelihood divided by `log 2 · prod(input_shape)`).
     """
+    conditional = getattr(model, "condition_dim", None) is not None
     if isinstance(data, tf.data.Dataset):
-        batches = (b[0] if isinstance(b, (tuple, list)) else b for b in data)
+        batches = (b if conditional else (b[0] if isinstance(b, (tuple, list)) else b) for b in data)
+    elif conditional:
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError(f"{type(model).__name__} is conditional: pass `data` as (x, c) or a dataset "
+                             "of (x, c) tuples.")
+        xs, cs = np.asarray(data[0]), np.asarray(data[1])
+        batches = ((xs[i:i + 256], cs[i:i + 256]) for i in range(0, len(xs), 256))
     else:
         arr = np.asarray(data)
         batches = (arr[i:i + 256] for i in range(0, len(arr), 256))
     values = []
     for i, xb in enumerate(batches):
-        values.append(model.log_likelihood(xb, num_samples, chunk_size, seed=seed + 7919 * i).numpy())
+        inputs = tuple(xb[:2]) if conditional else (xb,)
+        values.append(model.log_likelihood(*inputs, num_samples=num_samples, chunk_size=chunk_size,
+                                           seed=seed + 7919 * i).numpy())
     values = np.concatenate(values)
     ll = float(values.mean())
     dims = math.prod(model.data_shape)

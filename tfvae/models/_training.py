@@ -4,7 +4,9 @@ A model using this mixin provides `bound_terms(x, k, seed, training)`
 returning `(log p(x|z), log p(z), log q(z|x))`, each `(k, batch)`, and an
 optional per-dimension analytic KL `(batch, D)`; plus the attributes
 `num_importance_samples`, `free_bits`, `latent_dim`, `beta_weight` and
-`seed_generator`. The density maths lives in the model and in
+`seed_generator`. A conditional model overrides `unpack_data(data) ->
+(x, condition)`; the condition (or None) is passed on to `bound_terms`
+as `condition=`. The density maths lives in the model and in
 `tfvae.objectives`; this module only turns it into a loss and metrics.
 """
 
@@ -24,10 +26,15 @@ class BoundTrainer:
     def metrics(self):
         return list(self.bound_trackers.values())
 
-    def compute_bound(self, x, seed, training):
+    def unpack_data(self, data):
+        """A batch from `fit`/`evaluate` -> `(x, condition or None)`."""
+        return _features(data), None
+
+    def compute_bound(self, x, seed, training, condition=None):
         """Returns the scalar loss and the per-example metric values."""
         k = self.num_importance_samples
-        log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training)
+        extra = {} if condition is None else {"condition": condition}
+        log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training, **extra)
         reconstruction = tf.reduce_mean(log_px, axis=0)
         kl = tf.reduce_sum(kl_dims, axis=-1) if kl_dims is not None else tf.reduce_mean(log_q - log_pz, axis=0)
         values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
@@ -50,10 +57,10 @@ class BoundTrainer:
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
-        x = _features(data)
+        x, condition = self.unpack_data(data)
         seed = tf.cast(self.seed_generator.next(), tf.int64)
         with tf.GradientTape() as tape:
-            loss, values = self.compute_bound(x, seed, training=True)
+            loss, values = self.compute_bound(x, seed, training=True, condition=condition)
             # Replica gradients are summed under tf.distribute: average them.
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
             scaled = self.optimizer.scale_loss(scaled)
@@ -62,8 +69,9 @@ class BoundTrainer:
         return self._update_metrics(loss, values)
 
     def test_step(self, data):
-        x = _features(data)
-        loss, values = self.compute_bound(x, tf.cast(self.seed_generator.next(), tf.int64), training=False)
+        x, condition = self.unpack_data(data)
+        loss, values = self.compute_bound(x, tf.cast(self.seed_generator.next(), tf.int64), training=False,
+                                          condition=condition)
         return self._update_metrics(loss, values)
 
     def predict_step(self, data):

@@ -50,7 +50,17 @@ class VAE(BoundTrainer, keras.Model):
         num_importance_samples: K; K > 1 trains the IWAE bound.
         analytic_kl: use the closed-form KL when one exists.
         seed: seed of the model's `SeedGenerator` (training noise).
+
+    Conditioning: the internal methods (`posterior_params`, `decoder_params`,
+    `sample_posterior`, `bound_terms`) take an optional `condition`
+    `(batch, condition_dim)` that joins the encoder features before the
+    Gaussian head (and is part of the posterior flow's context), is
+    concatenated to z before the decoder, and is the prior's context. A
+    subclass that conditions (`tfvae.ConditionalVAE`) sets `condition_dim`
+    before calling `VAE.__init__`; the bound is computed here, once.
     """
+
+    condition_dim = None  # width of the flat condition; None: unconditional
 
     def __init__(self, input_shape, latent_dim, encoder=None, decoder=None, likelihood="bernoulli",
                  prior="normal", posterior_flow=None, beta=1.0, free_bits=0.0,
@@ -75,7 +85,7 @@ class VAE(BoundTrainer, keras.Model):
         self.decoder = _layer(decoder, "decoder") if decoder is not None else MLP([256, 512], name="decoder")
         self.likelihood = likelihoods_lib.get(likelihood)
         self.likelihood.event_ndims = len(self.data_shape)
-        self.prior = priors_lib.get(prior, self.latent_dim)
+        self.prior = priors_lib.get(prior, self.latent_dim, context_dim=self.condition_dim)
         self.posterior_flow = _layer(posterior_flow, "posterior_flow") if posterior_flow is not None else None
         self.posterior = DiagonalGaussian(self.latent_dim, name="posterior")
         self.decoder_head = DecoderHead(self.data_shape, self.likelihood.num_params, name="decoder_head")
@@ -90,18 +100,23 @@ class VAE(BoundTrainer, keras.Model):
     def _build_networks(self):
         """Creates every weight now, so `.keras` reload and `summary()` work
         without a first call and a strategy scope owns all variables."""
-        h = flatten_features(self.encoder(tf.zeros((1,) + self.data_shape)))
+        c = None if self.condition_dim is None else tf.zeros((1, self.condition_dim))
+        h = _join(flatten_features(self.encoder(tf.zeros((1,) + self.data_shape))), c)
         self.posterior.build(tuple(h.shape))
         if self.posterior_flow is not None:
             self.posterior_flow(tf.zeros((1, self.latent_dim)), context=h)
         if hasattr(self.prior, "attach"):
+            if self.condition_dim is not None:
+                raise ValueError(f"{type(self.prior).__name__} is a mixture of the unconditional posterior at "
+                                 "pseudo-inputs; a conditional model needs an unconditional or conditional prior "
+                                 "(\"normal\", \"conditional_normal\", FlowPrior, MixtureOfGaussians).")
             if self.posterior_flow is not None:
                 raise ValueError(f"{type(self.prior).__name__} evaluates q(z|u) at pseudo-inputs and needs a "
                                  "Gaussian posterior; it cannot be combined with a `posterior_flow`.")
             self.prior.attach(self.posterior_params, self.data_shape)
         if not self.prior.built:  # a deserialised prior arrives built
             self.prior.build((None, self.latent_dim))
-        features = self.decoder(tf.zeros((1, self.latent_dim)))
+        features = self.decoder(_join(tf.zeros((1, self.latent_dim)), c))
         self.decoder_head.build(tuple(features.shape))
         if not self.likelihood.built:
             self.likelihood.build(self.data_shape)
@@ -111,47 +126,52 @@ class VAE(BoundTrainer, keras.Model):
         self.built = True
 
     # -- the model's pieces ----------------------------------------------------
-    def posterior_params(self, x, training=False):
+    def posterior_params(self, x, training=False, condition=None):
         """`x (batch, *input_shape) -> (loc, scale, h)`, q_0's parameters and
-        the encoder features `h (batch, F)` (the flow's context)."""
-        h = flatten_features(self.encoder(x, training=training))
+        the encoder features `h (batch, F)` (the flow's context), with the
+        condition `(batch, C)` appended to h when there is one."""
+        h = _join(flatten_features(self.encoder(x, training=training)), condition)
         loc, scale = self.posterior(h)
         return loc, scale, h
 
-    def decoder_params(self, z, training=False):
-        """`z (N, D) -> (N, *input_shape, P)` likelihood parameters."""
-        return self.decoder_head(self.decoder(z, training=training))
+    def decoder_params(self, z, training=False, condition=None):
+        """`z (N, D)` [and condition `(N, C)`] `-> (N, *input_shape, P)`
+        likelihood parameters of p(x | z[, c])."""
+        return self.decoder_head(self.decoder(_join(z, condition), training=training))
 
-    def sample_posterior(self, x, num_samples, seed, training=False):
+    def sample_posterior(self, x, num_samples, seed, training=False, condition=None):
         """Draws z_K ~ q(z|x) by reparameterisation.
 
         Returns:
             z `(k, batch, D)`, log q(z|x) `(k, batch)`, loc, scale `(batch, D)`.
         """
-        loc, scale, h = self.posterior_params(x, training)
+        loc, scale, h = self.posterior_params(x, training, condition)
         z0 = DiagonalGaussian.sample(loc, scale, num_samples, seed)
         log_q = DiagonalGaussian.log_prob(z0, loc, scale)
         if self.posterior_flow is None:
             return z0, log_q, loc, scale
         k, b = tf.shape(z0)[0], tf.shape(z0)[1]
-        context = tf.reshape(tf.broadcast_to(h[None], tf.concat([[k], tf.shape(h)], 0)), [k * b, -1])
+        context = _repeat(h, k)
         zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
         return (tf.reshape(zk, [k, b, self.latent_dim]), log_q - tf.reshape(log_det, [k, b]), loc, scale)
 
-    def bound_terms(self, x, num_samples, seed, training=False):
-        """log p(x|z), log p(z), log q(z|x) each `(k, batch)`, and the
-        per-dimension analytic KL `(batch, D)` or None."""
-        z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training)
+    def bound_terms(self, x, num_samples, seed, training=False, condition=None):
+        """log p(x|z[,c]), log p(z[|c]), log q(z|x[,c]) each `(k, batch)`, and
+        the per-dimension analytic KL `(batch, D)` or None. `condition`:
+        `(batch, C)` float32 or None (unconditional)."""
+        z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training, condition)
         k, b = tf.shape(z)[0], tf.shape(z)[1]
         flat_z = tf.reshape(z, [k * b, self.latent_dim])
-        params = self.decoder_params(flat_z, training)
-        x_rep = tf.reshape(tf.broadcast_to(x[None], tf.concat([[k], tf.shape(x)], 0)),
-                           tf.concat([[k * b], tf.shape(x)[1:]], 0))
-        log_px = tf.reshape(self.likelihood.log_prob(x_rep, params), [k, b])
-        log_pz = tf.reshape(self.prior.log_prob(flat_z), [k, b])
+        flat_c = None if condition is None else _repeat(condition, k)
+        params = self.decoder_params(flat_z, training, flat_c)
+        log_px = tf.reshape(self.likelihood.log_prob(_repeat(x, k), params), [k, b])
+        # Unconditional models call priors exactly as before the context existed.
+        context = {} if condition is None else {"context": flat_c}
+        log_pz = tf.reshape(self.prior.log_prob(flat_z, **context), [k, b])
         kl_dims = None
         if self.analytic_kl and self.posterior_flow is None:
-            kl_dims = self.prior.kl_from_gaussian(loc, scale)
+            kl_dims = self.prior.kl_from_gaussian(
+                loc, scale, **({} if condition is None else {"context": condition}))
         return log_px, log_pz, log_q, kl_dims
 
     # -- public methods ----------------------------------------------------------
@@ -163,8 +183,8 @@ class VAE(BoundTrainer, keras.Model):
         """The mean reconstruction E[x | z = encode(x)], `(batch, *input_shape)`."""
         return self.likelihood.mean(self.decoder_params(self._latent_mean(x, training), training))
 
-    def _latent_mean(self, x, training=False):
-        loc, _, h = self.posterior_params(x, training)
+    def _latent_mean(self, x, training=False, condition=None):
+        loc, _, h = self.posterior_params(x, training, condition)
         if self.posterior_flow is None:
             return loc
         return self.posterior_flow(loc, context=h)[0]
@@ -208,13 +228,18 @@ class VAE(BoundTrainer, keras.Model):
         if isinstance(x, tf.data.Dataset):
             # A dataset shuffles itself; Keras would warn that `shuffle` is ignored.
             kwargs.setdefault("shuffle", False)
-        x = self._checked_data(x)
+        x, y = self._checked_xy(x, y)
         if validation_data is not None:
             validation_data = self._checked_data(validation_data)
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._checked_data(x), y, *args, **kwargs)
+        x, y = self._checked_xy(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _checked_xy(self, x, y):
+        """`fit`/`evaluate`'s `(x, y)` with x checked; y (ignored by the bound) as given."""
+        return self._checked_data(x), y
 
     def _checked_data(self, data):
         if isinstance(data, tf.data.Dataset):
@@ -257,6 +282,17 @@ def _layer(obj, name):
     if not isinstance(obj, keras.layers.Layer):
         raise ValueError(f"Expected `{name}` to be a Keras layer. Received: {name}={obj!r}")
     return obj
+
+
+def _join(t, condition):
+    """`(N, F), (N, C) -> (N, F + C)`; `t` itself when there is no condition."""
+    return t if condition is None else tf.concat([t, tf.cast(condition, t.dtype)], -1)
+
+
+def _repeat(t, k):
+    """`(b, ...) -> (k·b, ...)`, sample-major: row s·b + i is t[i]."""
+    shape = tf.shape(t)
+    return tf.reshape(tf.broadcast_to(t[None], tf.concat([[k], shape], 0)), tf.concat([[k * shape[0]], shape[1:]], 0))
 
 
 def _seed_tensor(seed):

@@ -7,30 +7,37 @@ class Prior(keras.layers.Layer):
     """Base class for priors over a `latent_dim`-vector.
 
     Contract (tensors only):
-        log_prob(z)            `(N, D) -> (N,)`, nats, constants kept.
-        sample(n, seed)        `seed`: `(2,)` int tensor -> `(n, D)`.
-        kl_from_gaussian(loc, scale)
+        log_prob(z, context=None)   `(N, D) -> (N,)`, nats, constants kept.
+        sample(n, seed, context=None)
+                               `seed`: `(2,)` int tensor -> `(n, D)`.
+        kl_from_gaussian(loc, scale, context=None)
                                per-dimension analytic KL(N(loc, scale²) || p),
                                `(N, D)`, or None when there is no closed form
                                (the VAE then uses a Monte Carlo estimate).
+    `context` is the condition `(N, context_dim)` of a conditional model
+    (`tfvae.ConditionalVAE`); unconditional priors ignore it, so p(z|c) =
+    p(z). `context_dim` is set by the model, like `latent_dim`.
     Priors may own weights (mixtures, flows); they are trained by the same
     `fit` as the encoder and decoder.
     """
 
-    def __init__(self, latent_dim=None, **kwargs):
+    def __init__(self, latent_dim=None, context_dim=None, **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
+        self.context_dim = context_dim
 
-    def log_prob(self, z):
+    def log_prob(self, z, context=None):
         raise NotImplementedError
 
-    def sample(self, n, seed):
+    def sample(self, n, seed, context=None):
         raise NotImplementedError
 
-    def kl_from_gaussian(self, loc, scale):
+    def kl_from_gaussian(self, loc, scale, context=None):
         return None
 
     def get_config(self):
         config = super().get_config()
         config["latent_dim"] = self.latent_dim
+        if self.context_dim is not None:  # unconditional configs stay as they were
+            config["context_dim"] = self.context_dim
         return config

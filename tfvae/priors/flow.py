@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tfvae.flows._conditional import ConditionalFlow
 from tfvae.flows.base import Flow
 from tfvae.objectives.gaussian import standard_normal_log_prob
 from tfvae.priors.base import Prior
@@ -21,6 +22,11 @@ class FlowPrior(Prior):
     sampling is D sequential passes; with `IAF` the reverse; `RealNVP` and
     `LULinear`-based flows are one pass both ways.
 
+    Conditional (in a `tfvae.ConditionalVAE`, `context_dim` set): when the
+    flow takes a context (MAF, IAF: `tfvae.flows` conditional flows), the
+    condition c is its context, p(z|c) = N(f⁻¹(z; c)) |det ∂f⁻¹(z; c)/∂z|;
+    other flows (RealNVP, LULinear) ignore c and the prior is p(z).
+
     Args:
         flow: a vector `tfvae.flows` layer with an inverse (not `Planar` or
             `Sylvester`, which only go forward).
@@ -34,16 +40,24 @@ class FlowPrior(Prior):
             raise ValueError(f"Expected `flow` to be a tfvae.flows layer. Received: flow={flow!r}")
         self.flow = flow
 
-    def build(self, input_shape):
-        self.flow.inverse(tf.zeros((1, self.latent_dim)))
+    @property
+    def conditional(self):
+        return self.context_dim is not None and isinstance(self.flow, ConditionalFlow)
 
-    def log_prob(self, z):
-        u, log_det = self.flow.inverse(z)
+    def _context(self, context):
+        return {"context": tf.cast(context, tf.float32)} if self.conditional and context is not None else {}
+
+    def build(self, input_shape):
+        context = tf.zeros((1, self.context_dim)) if self.conditional else None
+        self.flow.inverse(tf.zeros((1, self.latent_dim)), **self._context(context))
+
+    def log_prob(self, z, context=None):
+        u, log_det = self.flow.inverse(z, **self._context(context))
         return standard_normal_log_prob(u) + log_det
 
-    def sample(self, n, seed):
+    def sample(self, n, seed, context=None):
         u = tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
-        return self.flow(u)[0]
+        return self.flow(u, **self._context(context))[0]
 
     def get_config(self):
         config = super().get_config()

@@ -42,11 +42,11 @@ class MixtureOfGaussians(Prior):
         return (tf.cast(self.means, tf.float32), tf.math.softplus(tf.cast(self.raw_scales, tf.float32)) + 1e-4,
                 tf.nn.log_softmax(tf.cast(self.logits, tf.float32)))
 
-    def log_prob(self, z):
+    def log_prob(self, z, context=None):
         means, scales, log_pi = self._params()
         return tf.reduce_logsumexp(log_pi + normal_log_prob(z[:, None, :], means, scales), axis=-1)
 
-    def sample(self, n, seed):
+    def sample(self, n, seed, context=None):
         means, scales, log_pi = self._params()
         seeds = tf.random.split(tf.cast(seed, tf.int64), 2)
         k = tf.random.stateless_categorical(log_pi[None], n, seed=seeds[0])[0]

@@ -12,11 +12,11 @@ class StandardNormal(Prior):
     """p(z) = N(0, I_D); no weights. KL from a diagonal Gaussian is analytic:
     KL_d = ½(μ_d² + σ_d² − 1) − log σ_d."""
 
-    def log_prob(self, z):
+    def log_prob(self, z, context=None):
         return standard_normal_log_prob(z)
 
-    def sample(self, n, seed):
+    def sample(self, n, seed, context=None):
         return tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
 
-    def kl_from_gaussian(self, loc, scale):
+    def kl_from_gaussian(self, loc, scale, context=None):
         return kl_normal_standard(loc, scale)

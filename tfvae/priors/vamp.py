@@ -62,12 +62,12 @@ class VampPrior(Prior):
         loc, scale, _ = self._posterior_params(u)
         return loc, scale
 
-    def log_prob(self, z):
+    def log_prob(self, z, context=None):
         loc, scale = self._components()
         lp = normal_log_prob(z[:, None, :], loc, scale)
         return tf.reduce_logsumexp(lp, axis=-1) - math.log(self.num_pseudo_inputs)
 
-    def sample(self, n, seed):
+    def sample(self, n, seed, context=None):
         loc, scale = self._components()
         seeds = tf.random.split(tf.cast(seed, tf.int64), 2)
         k = tf.random.stateless_uniform((n,), seed=seeds[0], maxval=self.num_pseudo_inputs, dtype=tf.int32)
