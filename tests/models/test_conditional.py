@@ -155,6 +155,19 @@ def test_top_half_condition_with_a_conditional_flow_prior(labelled, tmp_path):
     np.testing.assert_array_equal(loaded.sample(3, top[:3], seed=0).numpy(), samples)
 
 
+def test_posterior_flow_iwae_and_xla_with_labels(labelled):
+    """The condition is part of the IAF's context; K = 2 trains the IWAE bound, compiled with XLA."""
+    x, y = labelled[0][:128], labelled[1][:128]
+    cvae = _label_cvae(encoder=tfvae.nets.MLP([16]), decoder=tfvae.nets.MLP([16]), num_importance_samples=2,
+                       posterior_flow=tfvae.flows.IAF(num_layers=1, hidden_units=(8,)))
+    assert cvae.posterior_flow._context_dim == 16 + 10  # the IAF sees [h(x), one_hot(c)]
+    cvae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+    history = cvae.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and "iwae" in history.history
+    assert cvae.predict((x[:4], y[:4]), verbose=0).shape == (4, 8, 8, 1)
+    assert np.all(np.isfinite(cvae.log_likelihood(x[:4], y[:4], num_samples=4).numpy()))
+
+
 # -- bad inputs ------------------------------------------------------------------------
 def test_bad_configurations_raise_clear_errors():
     with pytest.raises(ValueError, match="exactly one of `condition_shape` or `num_classes`"):
