@@ -43,8 +43,9 @@ def test_diagonal_gaussian_is_exact():
     flow.loc.assign(loc.astype("float32"))
     flow.log_scale.assign(log_scale.astype("float32"))
     x = np.random.default_rng(0).standard_normal((7, 3)).astype("float32")
-    # z = (x + b) e^s  =>  x ~ N(-b, diag(e^{-2s})).
-    expected = stats.multivariate_normal(-loc, np.diag(np.exp(-2 * log_scale))).logpdf(x)
+    # FlowModel scores x through the flow's inverse: x = (z + b) e^s with
+    # z ~ N(0, I)  =>  x ~ N(b e^s, diag(e^{2s})).
+    expected = stats.multivariate_normal(loc * np.exp(log_scale), np.diag(np.exp(2 * log_scale))).logpdf(x)
     np.testing.assert_allclose(model.log_prob(x), expected, rtol=1e-5)
 
 
@@ -56,12 +57,11 @@ def test_full_covariance_gaussian_is_exact():
     scale.log_scale.assign(np.array([0.2, -0.1, 0.4], "float32"))
     conv.log_abs_s.assign(conv.log_abs_s + np.array([0.3, -0.2, 0.1], "float32"))
     eye = np.eye(3, dtype="float32")[:, None, None, :]
-    w = np.asarray(conv.make_bijector().forward(eye))[:, 0, 0, :].T  # z = W x columns
+    w = np.asarray(conv.make_bijector().forward(eye))[:, 0, 0, :].T  # conv(v) = W v
     d = np.diag(np.exp(np.asarray(scale.log_scale)))
-    a = w @ d  # z = A (x + b)
-    cov = np.linalg.inv(a.T @ a)
+    a = w @ d  # generative map x = A (z + b), z ~ N(0, I)
     x = np.random.default_rng(1).standard_normal((5, 1, 1, 3)).astype("float32")
-    expected = stats.multivariate_normal(-np.asarray(scale.loc), cov).logpdf(x[:, 0, 0, :])
+    expected = stats.multivariate_normal(a @ np.asarray(scale.loc), a @ a.T).logpdf(x[:, 0, 0, :])
     np.testing.assert_allclose(model.log_prob(x), expected, rtol=1e-5)
 
 

@@ -19,9 +19,12 @@ class ActNorm(Flow):
         inverse:  x = y * exp(-s) - b
         log|det dy/dx| = N * Σ_c s_c,   N = H*W for images, 1 for vectors
 
-    Data-dependent initialisation (`data_init=True`): on the first forward
-    call, b = -mean(x) and s = -log(std(x) + epsilon) over every axis but
-    the last, so the first batch leaves with zero mean and unit variance.
+    Data-dependent initialisation (`data_init=True`): on the first call, in
+    whichever direction, the parameters are set so that the output of that
+    call has zero mean and unit variance per channel over the batch:
+    forward first: b = -mean(x), s = -log(std(x) + ε); inverse first (how
+    Glow and `FlowModel` meet data, see `tfvae.flows.Glow`):
+    s = log(std(y) + ε), b = mean(y) / (std(y) + ε).
     A non-trainable `initialized` weight records that this happened; it is
     saved with the model, so a reloaded layer is *not* re-initialised on its
     first batch. It aggregates with "only_first_replica" so replicas under a
@@ -69,16 +72,25 @@ class ActNorm(Flow):
         self.initialized.assign(tf.ones([], self.initialized.dtype))
         return tf.ones([], tf.bool)
 
-    def _maybe_initialize(self, x):
+    def _initialize_inverse(self, y):
+        axes = list(range(len(y.shape) - 1))
+        mean = tf.reduce_mean(y, axis=axes)
+        std = tf.sqrt(tf.reduce_mean(tf.square(y - mean), axis=axes)) + self.epsilon
+        self.loc.assign(tf.cast(mean / std, self.loc.dtype))
+        self.log_scale.assign(tf.cast(tf.math.log(std), self.log_scale.dtype))
+        self.initialized.assign(tf.ones([], self.initialized.dtype))
+        return tf.ones([], tf.bool)
+
+    def _maybe_initialize(self, x, initialize):
         if tf.executing_eagerly():
             if not bool(keras.ops.convert_to_numpy(self.initialized)):
-                self._initialize(x)
+                initialize(x)
             return
         # Traced (fit, tf.function, XLA): Python `if` on a variable is not
         # allowed, so branch in the graph; later reads of loc/log_scale are
         # ordered after the assignment by automatic control dependencies.
         tf.cond(tf.convert_to_tensor(self.initialized) > 0.5,
-                lambda: tf.zeros([], tf.bool), lambda: self._initialize(x))
+                lambda: tf.zeros([], tf.bool), lambda: initialize(x))
 
     def make_bijector(self, context=None):
         return tfb.Chain([tfb.Scale(log_scale=tf.convert_to_tensor(self.log_scale)),
@@ -86,8 +98,14 @@ class ActNorm(Flow):
 
     def call(self, x, context=None):
         if self.data_init:
-            self._maybe_initialize(x)
+            self._maybe_initialize(x, self._initialize)
         return super().call(x, context)
+
+    def inverse(self, y, context=None):
+        if self.data_init:
+            self.build_for(y, context)
+            self._maybe_initialize(y, self._initialize_inverse)
+        return super().inverse(y, context)
 
     def get_config(self):
         config = super().get_config()

@@ -93,12 +93,10 @@ class Invert(Flow):
     Maths: y = f⁻¹(x), log|det dy/dx| = log|det df⁻¹/dx| (the wrapped
     flow's inverse log-det), and the inverse is f with its forward log-det.
 
-    Useful because flows disagree on which direction is cheap: `FlowModel`
-    evaluates densities with `flow(x)` (data -> latent), so
-    `FlowModel(Invert(MAF(...)))` evaluates MAF densities in one pass,
-    while a bare MAF there would use its sequential direction. Note that
-    data-dependent initialisation (ActNorm) happens in the wrapped flow's
-    forward, which `Invert` only runs on its inverse.
+    Useful because flows differ in which direction is cheap: `FlowModel` and
+    `FlowPrior` evaluate densities with `flow.inverse`, so a bare `MAF` there
+    has one-pass densities and `Invert(MAF(...))` (which is an IAF) one-pass
+    sampling; a posterior flow runs forward, where `IAF` is the cheap one.
 
     Args:
         flow: a `Flow` with an inverse.

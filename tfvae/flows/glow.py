@@ -13,9 +13,12 @@ from tfvae.nets._validate import nonnegative_float, positive_int
 
 @keras.saving.register_keras_serializable(package="tfvae")
 class Glow(Flow):
-    """Multi-scale Glow mapping an image to a latent of the same shape.
+    """Multi-scale Glow between an image and a latent of the same shape.
 
-    Level l (of L) on its input h of shape (H_l, W_l, C_l):
+    Orientation (TFP's, like every tfvae flow): the forward map generates an
+    image from a latent, the inverse maps an image to its latent (the density
+    direction, where ActNorm initialises from the first batch of data).
+    The inverse, level l (of L) on its input h of shape (H_l, W_l, C_l):
         h <- squeeze(h)                      (H_l/2, W_l/2, 4 C_l)
         h <- K steps of [ActNorm -> InvertibleConv1x1 -> AffineCoupling("channel")]
         if l < L-1: split h = [z_l, h'] along channels (halves); z_l is
@@ -23,11 +26,11 @@ class Glow(Flow):
             transforms h' only
         output = unsqueeze(concat([z_l, level_{l+1}(h')]))  (H_l, W_l, C_l)
     Squeeze, split and concatenation permute entries (log|det| = 0), so
-        log|det dy/dx| = Σ over all steps of their log-dets
+        log|det dz/dx| = Σ over all steps of their log-dets
     (ActNorm: HW Σ s; 1x1 conv: HW Σ log|s|; coupling: Σ (1-m) s).
     Re-assembling the factored-out parts by un-squeezing gives a latent y
     with the input's shape, so an N(0, I) base density applies directly
-    (as in `FlowModel`). The inverse runs the same recursion backwards.
+    (as in `FlowModel`). The forward runs the same recursion backwards.
 
     Args:
         levels: number of scales L; H and W must be divisible by 2**L.
@@ -104,12 +107,14 @@ class Glow(Flow):
         h, step_log_det = self.level_flows[level].inverse(h, context=context)
         return tf.nn.depth_to_space(h, 2), log_det + step_log_det
 
-    def call(self, x, context=None):
-        return self._forward(x, context, 0)
+    # `_forward` is the image -> latent recursion (the steps' own forward
+    # maps, data side first), `_inverse` the latent -> image one.
+    def call(self, x, context=None):  # x: a latent; named x for Keras' build(x_shape)
+        return self._inverse(x, context, 0)
 
-    def inverse(self, y, context=None):
-        self.build_for(y, context)
-        return self._inverse(y, context, 0)
+    def inverse(self, x, context=None):
+        self.build_for(x, context)
+        return self._forward(x, context, 0)
 
     def make_bijector(self, context=None):
         return LayerBijector(self, context)

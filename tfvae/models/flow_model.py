@@ -17,9 +17,13 @@ _LOG_2PI = math.log(2.0 * math.pi)
 class FlowModel(keras.Model):
     """Normalizing-flow density trained by maximum likelihood.
 
-    Data x (shape `input_shape`) is mapped to the flow's input s, then
-    z, L = flow(s) with L = log|det dz/ds|, and z ~ N(0, I). Every term is
-    kept, so `log_prob` is in nats per example:
+    tfvae flows follow TFP's orientation: the forward map goes from the base
+    to the data (generative), the inverse from the data to the base. Data x
+    (shape `input_shape`) is mapped to s (dequantisation, logit), then
+    z, L = flow.inverse(s) with L = log|det dz/ds|, and z ~ N(0, I). So a
+    `MAF` evaluates densities in one pass (and samples in D), `RealNVP` and
+    `Glow` are one pass both ways. Every term is kept, so `log_prob` is in
+    nats per example:
 
         dequantize="uniform" (x in [0, 1] on the grid k/(B-1), B = num_bins):
             v = (x (B-1) + u) / B,  u ~ U[0, 1)^D
@@ -34,13 +38,12 @@ class FlowModel(keras.Model):
 
     Training minimises the mean of -log p(x) (`loss`, nats per example) and
     also reports `bits_per_dim`. Sampling inverts every step:
-    z ~ N(0, T² I), s = flow⁻¹(z), v = (sigmoid(s) - α) / (1 - 2α), then
+    z ~ N(0, T² I), s = flow(z), v = (sigmoid(s) - α) / (1 - 2α), then
     (dequantized models) x = clip(floor(v B), 0, B-1) / (B-1).
 
     Args:
-        flow: a `tfvae.flows` layer accepting `(batch, *input_shape)`; its
-            forward is the data -> latent (density) direction. MAF's cheap
-            direction is its inverse: use `tfvae.flows.Invert(MAF(...))`.
+        flow: a `tfvae.flows` layer with an inverse, on `(batch, *input_shape)`;
+            its inverse is the data -> base (density) direction.
         input_shape: shape of one example, e.g. `(2,)` or `(8, 8, 1)`.
         dequantize: None (continuous data) or "uniform".
         num_bins: B, number of discrete levels (>= 2), with "uniform".
@@ -112,7 +115,7 @@ class FlowModel(keras.Model):
             w = a + (1.0 - 2.0 * a) * v
             v = tf.math.log(w) - tf.math.log1p(-w)
             log_jac += self._reduce(math.log(1.0 - 2.0 * a) - tf.math.log(w) - tf.math.log1p(-w))
-        z, log_det = self.flow(v)
+        z, log_det = self.flow.inverse(v)  # data -> base: the flow's inverse
         base = -0.5 * self._reduce(tf.square(z)) - 0.5 * self.event_size * _LOG_2PI
         return base + log_det + log_jac
 
@@ -148,7 +151,7 @@ class FlowModel(keras.Model):
         dtype = self.flow.compute_dtype
         z = float(temperature) * keras.random.normal((n, *self.data_shape), dtype=dtype,
                                                      seed=self.seed_generator if seed is None else seed)
-        v, _ = self.flow.inverse(z)
+        v, _ = self.flow(z)  # base -> data: the flow's forward
         if self.logit_alpha is not None:
             v = (tf.sigmoid(v) - self.logit_alpha) / (1.0 - 2.0 * self.logit_alpha)
         if self.dequantize == "uniform":
