@@ -9,6 +9,7 @@ import tfvae
 
 @pytest.fixture(scope="module")
 def trained():
+    keras.utils.set_random_seed(0)
     x = (tfvae.data.load_numpy("digits", split="train")[:400] > 0.5).astype("float32")
     vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=6, encoder=tfvae.nets.MLP([64]),
                     decoder=tfvae.nets.MLP([64]), seed=0)

@@ -41,13 +41,15 @@ def test_flow_prior_with_a_linear_flow_is_the_right_gaussian():
     lambda: tfvae.flows.MAF(num_layers=2, hidden_units=(16,)),
 ])
 def test_flow_prior_normalises(make_flow):
-    """∫ p(z) dz = E_{r}[p(z)/r(z)] = 1 with r = N(0, 4 I) in 2-D."""
+    """∫ p(z) dz = E_{r}[p(z)/r(z)] = 1 with r = N(0, 9 I) in 2-D (a wide
+    proposal keeps the weights light-tailed, so the standard error is honest)."""
+    keras.utils.set_random_seed(0)
     prior = FlowPrior(make_flow(), latent_dim=2)
     prior.build((None, 2))
     for w in prior.trainable_weights:
-        w.assign(w + tf.random.stateless_normal(w.shape, seed=[7, 8]) * 0.3)
-    z = 2.0 * tf.random.stateless_normal((200_000, 2), seed=[1, 1])
-    log_r = tf.reduce_sum(-0.5 * tf.square(z / 2.0) - tf.math.log(2.0) - 0.5 * np.log(2 * np.pi), -1)
+        w.assign(w + tf.random.stateless_normal(w.shape, seed=[7, 8]) * 0.2)
+    z = 3.0 * tf.random.stateless_normal((200_000, 2), seed=[1, 1])
+    log_r = tf.reduce_sum(-0.5 * tf.square(z / 3.0) - tf.math.log(3.0) - 0.5 * np.log(2 * np.pi), -1)
     ratio = tf.exp(prior.log_prob(z) - log_r).numpy()
     assert abs(ratio.mean() - 1.0) < 4 * ratio.std() / np.sqrt(len(ratio)) + 0.01
     samples = prior.sample(5, tf.constant([0, 1], tf.int64))
