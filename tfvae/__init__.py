@@ -5,6 +5,7 @@ from tfvae import _env  # noqa: F401  (quiet TF/TFP before they are imported)
 
 from tfvae import data
 from tfvae import evaluation
+from tfvae import export
 from tfvae import flows
 from tfvae import likelihoods
 from tfvae import nets
@@ -13,6 +14,8 @@ from tfvae import posteriors
 from tfvae import priors
 from tfvae import training
 from tfvae import training as callbacks
+from tfvae.models import ConditionalVAE
+from tfvae.models import FlowModel
 from tfvae.models import VAE
 
 __version__ = "0.1.0"

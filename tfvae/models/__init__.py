@@ -1,4 +1,5 @@
 """Models composed from the layers below."""
 
-from tfvae.models.vae import VAE
+from tfvae.models.conditional import ConditionalVAE
 from tfvae.models.flow_model import FlowModel
+from tfvae.models.vae import VAE
