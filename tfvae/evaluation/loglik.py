@@ -15,7 +15,9 @@ def _log_weights_fn(model):
     """A traced `(x, k, seed) -> log w (k, batch)`, cached on the model."""
     fn = getattr(model, "_tfvae_log_weights_fn", None)
     if fn is None:
-        @tf.function(reduce_retracing=True)
+        # No autograph: the bound has no Python control flow on tensors, and
+        # skipping the source conversion makes tracing faster and robust.
+        @tf.function(reduce_retracing=True, autograph=False)
         def fn(x, k, seed, condition=None):
             extra = {} if condition is None else {"condition": condition}
             log_px, log_pz, log_q, _ = model.bound_terms(x, k, seed, training=False, **extra)
