@@ -5,17 +5,30 @@ import numpy as np
 import tfvae
 
 
+def _perturb(layer, seed, scale=0.3):
+    """Flows start as the identity (zero-initialised last layers), where a
+    forward/inverse mix-up would go unnoticed: move every weight a little."""
+    rng = np.random.default_rng(seed)
+    for w in layer.trainable_weights:
+        w.assign(w.numpy() + scale * rng.standard_normal(w.shape).astype("float32"))
+
+
 def small_vae(posterior_flow=True):
-    return tfvae.VAE(input_shape=(8, 8, 1), latent_dim=4, encoder=tfvae.nets.MLP([16]),
-                     decoder=tfvae.nets.MLP([16]),
-                     posterior_flow=tfvae.flows.IAF(num_layers=1, hidden_units=(8,)) if posterior_flow else None,
-                     seed=0)
+    vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=4, encoder=tfvae.nets.MLP([16]),
+                    decoder=tfvae.nets.MLP([16]),
+                    posterior_flow=tfvae.flows.IAF(num_layers=1, hidden_units=(8,)) if posterior_flow else None,
+                    seed=0)
+    if posterior_flow:
+        _perturb(vae.posterior_flow, 1)
+    return vae
 
 
 def small_flow_model():
     flow = tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,), seed=0)
-    return tfvae.models.FlowModel(flow, input_shape=(4,), dequantize="uniform", num_bins=4,
-                                  logit_alpha=0.05, seed=0)
+    model = tfvae.models.FlowModel(flow, input_shape=(4,), dequantize="uniform", num_bins=4,
+                                   logit_alpha=0.05, seed=0)
+    _perturb(flow, 2)
+    return model
 
 
 def binary_images(batch, seed=0):

@@ -29,18 +29,12 @@ def _keras_seed(seed, owner=None):
 
 
 def flow_sample(model, n, seed, temperature, owner=None):
-    """`FlowModel.sample` with tensor arguments: z ~ N(0, T² I), then every
-    step inverted (flow, logit, dequantisation grid)."""
+    """`FlowModel.sample` with tensor arguments: z ~ N(0, T² I) drawn as
+    Keras draws it for an int seed, then `model.generate(z)`."""
     dtype = model.flow.compute_dtype
     z = tf.random.stateless_normal(tf.concat([[n], model.data_shape], 0), seed=_keras_seed(seed, owner),
                                  dtype=dtype)
-    v, _ = model.flow.inverse(tf.cast(temperature, dtype) * z)
-    if model.logit_alpha is not None:
-        v = (tf.sigmoid(v) - model.logit_alpha) / (1.0 - 2.0 * model.logit_alpha)
-    if model.dequantize == "uniform":
-        b = model.num_bins
-        v = tf.clip_by_value(tf.floor(v * b), 0.0, b - 1.0) / (b - 1.0)
-    return v
+    return model.generate(tf.cast(temperature, dtype) * z)
 
 
 @register_signatures(FlowModel)

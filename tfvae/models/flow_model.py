@@ -151,7 +151,14 @@ class FlowModel(keras.Model):
         dtype = self.flow.compute_dtype
         z = float(temperature) * keras.random.normal((n, *self.data_shape), dtype=dtype,
                                                      seed=self.seed_generator if seed is None else seed)
-        v, _ = self.flow(z)  # base -> data: the flow's forward
+        return self.generate(z)
+
+    def generate(self, z):
+        """Maps base draws `z (n, *input_shape)` to data: the flow's forward
+        (base -> data), then the logit and dequantisation steps undone (onto
+        the grid of `num_bins` levels). Tensor-friendly: serving signatures
+        call it with their own stateless noise."""
+        v, _ = self.flow(tf.cast(z, self.flow.compute_dtype))
         if self.logit_alpha is not None:
             v = (tf.sigmoid(v) - self.logit_alpha) / (1.0 - 2.0 * self.logit_alpha)
         if self.dequantize == "uniform":
