@@ -51,3 +51,11 @@ def test_surgery_with_an_invertible_posterior_flow_and_error_without_one():
                        decoder=tfvae.nets.MLP([8]), posterior_flow=tfvae.flows.Planar())
     with pytest.raises(ValueError, match="has no inverse"):
         tfvae.evaluation.elbo_surgery(planar, x)
+
+
+def test_conditional_models_get_a_clear_error():
+    cvae = tfvae.ConditionalVAE(input_shape=(8, 8, 1), latent_dim=2, num_classes=10,
+                                encoder=tfvae.nets.MLP([8]), decoder=tfvae.nets.MLP([8]))
+    x = (tfvae.data.load_numpy("digits", split="test")[:10] > 0.5).astype("float32")
+    with pytest.raises(ValueError, match="ConditionalVAE"):
+        tfvae.evaluation.elbo_surgery(cvae, x)

@@ -62,9 +62,13 @@ def elbo_surgery(vae, data, seed=0, active_threshold=0.01, chunk_size=None):
         `kl_monte_carlo` (= mutual_information + marginal_kl exactly),
         `active_units`, `num_examples`, `max_mutual_information` (log N).
     Raises:
-        ValueError: a posterior flow without an inverse (planar, Sylvester, IAF
-            needs D passes and is allowed but slow).
+        ValueError: a posterior flow without an inverse (planar, Sylvester;
+            IAF's inverse takes D passes and is allowed but slow), or a
+            conditional model.
     """
+    if getattr(vae, "condition_dim", None) is not None:
+        raise ValueError("elbo_surgery splits the KL of an unconditional VAE; for a ConditionalVAE the "
+                         "aggregate posterior depends on the condition and is not supported yet.")
     flow = vae.posterior_flow
     locs, scales, hs, means, recs, kls, zs, lq_own = [], [], [], [], [], [], [], []
     seeds = iter(tf.random.split(tf.constant([seed, 1], tf.int64), 100_000))
