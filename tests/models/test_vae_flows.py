@@ -47,6 +47,7 @@ def _linear_gaussian_vae(**kwargs):
     ("realnvp", lambda: F.RealNVP(num_layers=2, hidden_units=(8,))),
 ])
 def test_flow_posterior_gives_the_exact_log_likelihood(name, make_flow):
+    keras.utils.set_random_seed(0)
     vae, W = _linear_gaussian_vae(posterior_flow=make_flow())
     _perturb(vae.posterior_flow, 11, 0.12)
     x = np.random.default_rng(0).normal(size=(16, D)).astype("float32")
@@ -62,6 +63,7 @@ def test_flow_posterior_gives_the_exact_log_likelihood(name, make_flow):
 
 def test_flow_prior_gives_the_exact_log_likelihood():
     """Prior z = A u: p(x) = N(0, W A Aᵀ Wᵀ + σ² I)."""
+    keras.utils.set_random_seed(0)
     vae, W = _linear_gaussian_vae(prior=tfvae.priors.FlowPrior(F.LULinear(seed=2)))
     _perturb(vae.prior, 5, 0.3)
     A = vae.prior.flow(tf.eye(d))[0].numpy().T

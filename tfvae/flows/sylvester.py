@@ -4,8 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.flows._conditional import ConditionalFlow
-from tfvae.flows.planar import ForwardOnlyBijector, no_inverse_message
+from tfvae.flows.forward_only import ForwardOnlyFlow
 from tfvae.nets._validate import positive_int
 
 _KINDS = ("orthogonal", "householder", "triangular")
@@ -16,7 +15,7 @@ ORTHOGONALIZATION_STEPS = 30
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class Sylvester(ConditionalFlow):
+class Sylvester(ForwardOnlyFlow):
     """A stack of Sylvester maps z' = z + Q R h(R̃ Qᵀ z + b), h = tanh.
 
     Per layer, Q is `(D, M)` with orthonormal columns, R and R̃ are `(M, M)`
@@ -115,17 +114,7 @@ class Sylvester(ConditionalFlow):
             groups["v"] = (k * (self.num_ortho_vectors or d) * d, glorot(3), normal(1.0, 4))
         self.add_parameters(groups)
 
-    def call(self, x, context=None):
-        # One pass for both outputs (see Planar.call).
-        return self._forward_and_log_det(x, self.parameters(context))
-
-    def make_bijector(self, context=None):
-        params = self.parameters(context)
-        return ForwardOnlyBijector(lambda x: self._forward_and_log_det(x, params),
-                                   no_inverse_message("Sylvester"), name="sylvester")
-
-    def inverse(self, y, context=None):
-        raise NotImplementedError(no_inverse_message("Sylvester"))
+    flow_name = "sylvester"
 
     def _forward_and_log_det(self, z, params):
         k, d, m = self.num_layers, self.event_size, self.rank
