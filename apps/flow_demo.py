@@ -79,8 +79,8 @@ def main(argv=None):
     axes[0].set_title("two moons (test data)")
     axes[1].scatter(samples[:, 0], samples[:, 1], s=2, color="C1")
     axes[1].set_title("RealNVP samples")
-    tiles = grid.reshape(6, 6, 8, 8).transpose(0, 2, 1, 3).reshape(48, 48)
-    axes[2].imshow(tiles, cmap="gray_r")
+    tiles = tfvae.training.images.make_image_grid(grid, nrow=6, padding=1, pad_value=0.0)
+    axes[2].imshow(tiles.squeeze(), cmap="gray")
     axes[2].set_title("Glow samples (T = 0.8)")
     axes[2].axis("off")
     for ax in axes[:2]:
