@@ -179,8 +179,8 @@ class ConditionalVAE(VAE):
             if not isinstance(spec, tuple) or len(spec) < 2:
                 raise ValueError(f"{owner} expected a dataset of (x, c) tuples (e.g. tfvae.data.load(..., "
                                  f"with_labels=True)); received element_spec {spec}.")
-            return _inputs.validated_dataset(data, self.data_shape, self.likelihood, owner).map(
-                self._graph_checked_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            checked = _inputs.validated_dataset(data, self.data_shape, self.likelihood, owner)
+            return checked.map(self._graph_checked_pair).prefetch(tf.data.AUTOTUNE)  # see validated_dataset
         if not isinstance(data, tuple) or len(data) != 2 or data[1] is None:
             raise ValueError(f"{owner} needs the condition `c` with the data: pass fit(x, c), fit((x, c)), "
                              f"validation_data=(x, c) or a dataset of (x, c) tuples; c is {self._describe()}.")
