@@ -107,7 +107,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats (median reported)")
     args = parser.parse_args(argv)
     quick = args.quick
-    steps = args.steps or (3 if quick else 20)
+    steps = args.steps or (3 if quick else 100)  # long enough to amortise fit()'s per-call cost
     repeats = args.repeats or (2 if quick else 5)
     if steps < 1 or repeats < 1:
         parser.error("--steps and --repeats must be positive")
