@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tests.export import _models
 from tfvae.export import importance
+from tfvae.evaluation import loglik
 from tfvae.evaluation.loglik import importance_sampled_log_likelihood
 
 SIGNATURES = {
@@ -87,9 +88,9 @@ def test_in_graph_log_likelihood_streams_chunks_like_the_eager_estimator(monkeyp
     vae = _models.small_vae()
     x = tf.constant(_models.binary_images(3))
     # A budget of 3 samples per chunk for this batch: S = 10 takes 4 chunks.
-    monkeypatch.setattr(importance, "_TERMS_PER_CHUNK", 3 * 3 * 64)
+    monkeypatch.setattr(loglik, "_TERMS_PER_CHUNK", 3 * 3 * 64)
     graph = tf.function(lambda x, s: importance.log_likelihood(vae, x, s, tf.constant([0, 0], tf.int64)))
-    assert int(importance.chunk_size(3, 10, (8, 8, 1), 1)) == 3
+    assert int(loglik.default_chunk_size(3, 10, (8, 8, 1), 1)) == 3
     np.testing.assert_allclose(graph(x, tf.constant(10)), importance_sampled_log_likelihood(vae, x, 10, chunk_size=3),
                                rtol=1e-5)
 

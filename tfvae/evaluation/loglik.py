@@ -5,10 +5,20 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfvae.objectives.bounds import logsumexp_update
+
 
 # Samples per chunk are chosen so one chunk holds about this many
 # (sample, example, data-dimension) likelihood terms: bounded memory.
 _TERMS_PER_CHUNK = 2**23
+
+
+def default_chunk_size(batch, num_samples, data_shape, num_params):
+    """Samples per chunk, so a chunk holds about `_TERMS_PER_CHUNK`
+    (sample, example, dimension, parameter) terms: bounded memory. Works on
+    Python ints and on scalar tensors (the exported signature's in-graph loop)."""
+    per_sample = tf.maximum(1, batch * math.prod(data_shape) * max(1, num_params))
+    return tf.maximum(1, tf.minimum(num_samples, _TERMS_PER_CHUNK // per_sample))
 
 
 def _log_weights_fn(model):
@@ -51,8 +61,7 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
         raise ValueError(f"Expected `num_samples` to be a positive integer. Received: num_samples={num_samples}")
     batch = int(x.shape[0])
     if chunk_size is None:
-        per_sample = max(1, batch * math.prod(model.data_shape) * max(1, model.likelihood.num_params))
-        chunk_size = int(max(1, min(num_samples, _TERMS_PER_CHUNK // per_sample)))
+        chunk_size = int(default_chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params))
     fn = _log_weights_fn(model)
     seeds = tf.random.split(tf.constant([seed, 0], tf.int64), -(-num_samples // chunk_size))
     running = tf.fill([batch], -np.inf)
@@ -60,7 +69,7 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
     for i in range(seeds.shape[0]):
         k = min(chunk_size, num_samples - done)
         log_w = fn(x, tf.constant(k), seeds[i], condition)
-        running = tf.reduce_logsumexp(tf.concat([running[None], log_w], 0), axis=0)
+        running = logsumexp_update(running, log_w)
         done += k
     return running - math.log(done)
 

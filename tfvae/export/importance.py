@@ -12,14 +12,8 @@ import math
 
 import tensorflow as tf
 
-from tfvae.evaluation.loglik import _TERMS_PER_CHUNK
-
-
-def chunk_size(batch, num_samples, data_shape, num_params):
-    """Samples per chunk, so a chunk holds about `_TERMS_PER_CHUNK`
-    (sample, example, dimension, parameter) terms: bounded memory."""
-    per_sample = tf.maximum(1, batch * math.prod(data_shape) * max(1, num_params))
-    return tf.maximum(1, tf.minimum(num_samples, _TERMS_PER_CHUNK // per_sample))
+from tfvae.evaluation.loglik import default_chunk_size
+from tfvae.objectives.bounds import logsumexp_update
 
 
 def log_likelihood(model, x, num_samples, seed):
@@ -39,7 +33,7 @@ def log_likelihood(model, x, num_samples, seed):
     """
     num_samples = tf.cast(num_samples, tf.int32)
     batch = tf.shape(x)[0]
-    chunk = chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params)
+    chunk = default_chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params)
     num_chunks = (num_samples + chunk - 1) // chunk
     seeds = tf.random.split(tf.cast(seed, tf.int64), num_chunks)
 
@@ -47,7 +41,7 @@ def log_likelihood(model, x, num_samples, seed):
         k = tf.minimum(chunk, num_samples - done)
         log_px, log_pz, log_q, _ = model.bound_terms(x, k, seeds[i], training=False)
         log_w = log_px + log_pz - log_q
-        running = tf.reduce_logsumexp(tf.concat([running[None], log_w], 0), axis=0)
+        running = logsumexp_update(running, log_w)
         return i + 1, done + k, running
 
     _, done, running = tf.while_loop(

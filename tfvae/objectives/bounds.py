@@ -8,7 +8,6 @@ with IWAE_1 = ELBO (in expectation) and IWAE_K ↑ log p(x) as K → ∞
 (Burda et al., 2016).
 """
 
-import math
 
 import tensorflow as tf
 
@@ -45,20 +44,14 @@ def free_bits_kl(kl, free_bits, latent_dim=None):
     return tf.maximum(tf.reduce_mean(kl), free_bits * float(latent_dim))
 
 
-def log_mean_exp_update(running, count, new_log_weights):
-    """Streams log-mean-exp over chunks of samples.
+def logsumexp_update(running, log_weights):
+    """Folds a chunk of log-weights into a running logsumexp over samples.
 
     Args:
         running: `(batch,)` logsumexp of the weights seen so far (−inf at start).
-        count: number of samples seen so far (python int).
-        new_log_weights: `(k, batch)` the next chunk.
+        log_weights: `(k, batch)` the next chunk.
     Returns:
-        `(running', count + k)`; the estimate is `running' − log(count + k)`.
+        `(batch,)`; after all S samples, `running − log S` is the IWAE_S
+        estimate, with memory bounded by one chunk.
     """
-    k = int(new_log_weights.shape[0])
-    stacked = tf.concat([running[None], new_log_weights], axis=0)
-    return tf.reduce_logsumexp(stacked, axis=0), count + k
-
-
-def log_mean(running, count):
-    return running - math.log(count)
+    return tf.reduce_logsumexp(tf.concat([running[None], log_weights], axis=0), axis=0)
