@@ -76,3 +76,23 @@ def test_prior_arguments_are_checked():
         FlowPrior(keras.layers.Dense(2))
     with pytest.raises(ValueError, match="latent_dim=3 does not match"):
         tfvae.VAE(input_shape=(4,), latent_dim=2, prior=StandardNormal(latent_dim=3))
+
+
+def test_temperature_scales_each_priors_noise():
+    """sample(T) − sample(T → 0) = T (sample(1) − sample(T → 0)) for the
+    Gaussian and mixture priors (same seed, so same component and noise);
+    a flow prior maps the scaled base noise T·u."""
+    seed = tf.constant([3, 4], tf.int64)
+    mixture = MixtureOfGaussians(num_components=3, latent_dim=2, seed=0)
+    vae = tfvae.VAE(input_shape=(4,), latent_dim=2, encoder=tfvae.nets.MLP([8]), decoder=tfvae.nets.MLP([8]),
+                    likelihood="gaussian", prior=VampPrior(num_pseudo_inputs=3, seed=0))
+    mixture.build((None, 2))
+    for prior in (StandardNormal(latent_dim=2), mixture, vae.prior):
+        centre = prior.sample(50, seed, temperature=1e-12).numpy()
+        np.testing.assert_allclose(prior.sample(50, seed, temperature=0.3) - centre,
+                                   0.3 * (prior.sample(50, seed) - centre), rtol=1e-4, atol=1e-6)
+    flow = tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,), seed=0)
+    prior = FlowPrior(flow, latent_dim=2)
+    prior.build((None, 2))
+    u = tf.random.stateless_normal((50, 2), seed=seed, alg="philox")
+    np.testing.assert_allclose(prior.sample(50, seed, temperature=0.3), flow(0.3 * u)[0], rtol=1e-5, atol=1e-6)

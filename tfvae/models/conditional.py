@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfvae.models import _inputs
 from tfvae.models.vae import VAE, _seed_tensor
-from tfvae.nets._validate import positive_int, positive_int_tuple
+from tfvae.nets._validate import positive_float, positive_int, positive_int_tuple
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -130,17 +130,19 @@ class ConditionalVAE(VAE):
         x, c = self._checked(x, c, "reconstruct", check_support=False)
         return self((x, c))
 
-    def sample(self, num_samples, c=None, seed=None, mean=True):
+    def sample(self, num_samples, c=None, seed=None, mean=True, temperature=1.0):
         """`num_samples` draws z ~ p(z | c), decoded with the same c: the
         likelihood mean (default) or x ~ p(x | z, c) (`mean=False`).
 
         Args:
             c: `(num_samples, *condition_shape)` or `(num_samples,)` labels.
+            temperature: scales p(z | c)'s noise, as in `VAE.sample`.
         """
         num_samples = positive_int(num_samples, "num_samples")
+        temperature = positive_float(temperature, "temperature")
         c = self.condition_tensor(self._check_condition(c, num_samples, "sample"))
         seeds = tf.random.split(_seed_tensor(seed), 2)
-        z = self.prior.sample(num_samples, seeds[0], context=c)
+        z = self.prior.sample(num_samples, seeds[0], context=c, temperature=temperature)
         params = self.decoder_params(z, condition=c)
         return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
 

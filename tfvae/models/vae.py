@@ -10,7 +10,7 @@ from tfvae import priors as priors_lib
 from tfvae.models import _inputs
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
-from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
+from tfvae.nets._validate import nonnegative_float, positive_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.posteriors.gaussian import DiagonalGaussian
 
@@ -202,12 +202,15 @@ class VAE(BoundTrainer, keras.Model):
     def reconstruct(self, x):
         return self(self._check(x, check_support=False))
 
-    def sample(self, num_samples, seed=None, mean=True):
+    def sample(self, num_samples, seed=None, mean=True, temperature=1.0):
         """`num_samples` draws z ~ p(z), decoded: the likelihood mean (default)
-        or a draw x ~ p(x|z) (`mean=False`). Same seed, same samples."""
+        or a draw x ~ p(x|z) (`mean=False`). Same seed, same samples.
+        `temperature` T scales the prior's noise (see `tfvae.priors.Prior`):
+        T < 1 trades diversity for typical-looking samples."""
         num_samples = positive_int(num_samples, "num_samples")
+        temperature = positive_float(temperature, "temperature")
         seeds = tf.random.split(_seed_tensor(seed), 2)
-        z = self.prior.sample(num_samples, seeds[0])
+        z = self.prior.sample(num_samples, seeds[0], temperature=temperature)
         params = self.decoder_params(z)
         return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
 

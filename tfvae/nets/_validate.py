@@ -18,6 +18,14 @@ def nonnegative_float(value, name):
     return float(value)
 
 
+def positive_float(value, name):
+    """Returns `value` as a float if it is a finite number > 0, or raises."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0
+            or value == float("inf")):
+        raise ValueError(f"Expected `{name}` to be a positive finite number. Received: {name}={value!r}")
+    return float(value)
+
+
 def positive_int_tuple(values, name, allow_empty=False):
     """Returns a tuple of positive ints, or raises naming the argument."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):

@@ -8,8 +8,14 @@ class Prior(keras.layers.Layer):
 
     Contract (tensors only):
         log_prob(z, context=None)   `(N, D) -> (N,)`, nats, constants kept.
-        sample(n, seed, context=None)
+        sample(n, seed, context=None, temperature=1.0)
                                `seed`: `(2,)` int tensor -> `(n, D)`.
+                               `temperature` T > 0 scales the Gaussian noise
+                               every prior here draws from: exactly
+                               N(μ, T²σ²) for Gaussians, per component for
+                               mixtures, the base of a flow (Kingma &
+                               Dhariwal's reduced-temperature sampling);
+                               T = 1 samples p(z).
         kl_from_gaussian(loc, scale, context=None)
                                per-dimension analytic KL(N(loc, scale²) || p),
                                `(N, D)`, or None when there is no closed form
@@ -29,7 +35,7 @@ class Prior(keras.layers.Layer):
     def log_prob(self, z, context=None):
         raise NotImplementedError
 
-    def sample(self, n, seed, context=None):
+    def sample(self, n, seed, context=None, temperature=1.0):
         raise NotImplementedError
 
     def kl_from_gaussian(self, loc, scale, context=None):

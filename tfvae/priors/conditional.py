@@ -77,9 +77,9 @@ class ConditionalNormal(Prior):
         loc, scale = self.params(context)
         return normal_log_prob(z, loc, scale)
 
-    def sample(self, n, seed, context=None):
+    def sample(self, n, seed, context=None, temperature=1.0):
         loc, scale = self.params(context)
-        return loc + scale * tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
+        return loc + temperature * scale * tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
 
     def kl_from_gaussian(self, loc, scale, context=None):
         p_loc, p_scale = self.params(context)

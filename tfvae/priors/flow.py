@@ -55,8 +55,8 @@ class FlowPrior(Prior):
         u, log_det = self.flow.inverse(z, **self._context(context))
         return standard_normal_log_prob(u) + log_det
 
-    def sample(self, n, seed, context=None):
-        u = tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
+    def sample(self, n, seed, context=None, temperature=1.0):
+        u = temperature * tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
         return self.flow(u, **self._context(context))[0]
 
     def get_config(self):

@@ -46,12 +46,12 @@ class MixtureOfGaussians(Prior):
         means, scales, log_pi = self._params()
         return tf.reduce_logsumexp(log_pi + normal_log_prob(z[:, None, :], means, scales), axis=-1)
 
-    def sample(self, n, seed, context=None):
+    def sample(self, n, seed, context=None, temperature=1.0):
         means, scales, log_pi = self._params()
         seeds = tf.random.split(tf.cast(seed, tf.int64), 2)
         k = tf.random.stateless_categorical(log_pi[None], n, seed=seeds[0])[0]
         eps = tf.random.stateless_normal((n, self.latent_dim), seed=seeds[1], alg="philox")
-        return tf.gather(means, k) + tf.gather(scales, k) * eps
+        return tf.gather(means, k) + temperature * tf.gather(scales, k) * eps
 
     def get_config(self):
         config = super().get_config()

@@ -15,8 +15,8 @@ class StandardNormal(Prior):
     def log_prob(self, z, context=None):
         return standard_normal_log_prob(z)
 
-    def sample(self, n, seed, context=None):
-        return tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
+    def sample(self, n, seed, context=None, temperature=1.0):
+        return temperature * tf.random.stateless_normal((n, self.latent_dim), seed=seed, alg="philox")
 
     def kl_from_gaussian(self, loc, scale, context=None):
         return kl_normal_standard(loc, scale)

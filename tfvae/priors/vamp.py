@@ -67,12 +67,12 @@ class VampPrior(Prior):
         lp = normal_log_prob(z[:, None, :], loc, scale)
         return tf.reduce_logsumexp(lp, axis=-1) - math.log(self.num_pseudo_inputs)
 
-    def sample(self, n, seed, context=None):
+    def sample(self, n, seed, context=None, temperature=1.0):
         loc, scale = self._components()
         seeds = tf.random.split(tf.cast(seed, tf.int64), 2)
         k = tf.random.stateless_uniform((n,), seed=seeds[0], maxval=self.num_pseudo_inputs, dtype=tf.int32)
         eps = tf.random.stateless_normal((n, self.latent_dim), seed=seeds[1], alg="philox")
-        return tf.gather(loc, k) + tf.gather(scale, k) * eps
+        return tf.gather(loc, k) + temperature * tf.gather(scale, k) * eps
 
     def get_config(self):
         config = super().get_config()
