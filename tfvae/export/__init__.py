@@ -2,7 +2,8 @@
 
     tfvae.export.export_saved_model(vae, "saved_models/digits_vae/1")
 
-Signatures per model type live in their own modules (`vae`, `flow_model`);
+Signatures per model type live in their own modules (`vae`, `conditional`,
+`flow_model`);
 a new model type plugs in with `register_signatures` or a
 `serving_signatures()` method. `rest` builds TF Serving REST request bodies.
 """
@@ -11,6 +12,7 @@ from tfvae.export.registry import Signature
 from tfvae.export.registry import register_signatures
 from tfvae.export.registry import signatures_for
 from tfvae.export.saved_model import export_saved_model
+from tfvae.export import conditional  # noqa: F401  (registers ConditionalVAE's signatures)
 from tfvae.export import flow_model  # noqa: F401  (registers FlowModel's signatures)
 from tfvae.export import rest
 from tfvae.export import vae  # noqa: F401  (registers VAE's signatures)

@@ -16,7 +16,7 @@ from tfvae.evaluation.loglik import default_chunk_size
 from tfvae.objectives.bounds import logsumexp_update
 
 
-def log_likelihood(model, x, num_samples, seed):
+def log_likelihood(model, x, num_samples, seed, condition=None):
     """log p(x) ≈ log (1/S) Σ_s p(x|z_s) p(z_s) / q(z_s|x), z_s ~ q(z|x).
 
     Chunks of k samples for the whole batch at once (vectorised), combined
@@ -28,6 +28,8 @@ def log_likelihood(model, x, num_samples, seed):
         x: `(batch, *data_shape)` float32, already checked.
         num_samples: S, an int32 scalar tensor ≥ 1.
         seed: `(2,)` int64 seed.
+        condition: `(batch, C)` float32 for a conditional model (log p(x|c)),
+            else None.
     Returns:
         `(batch,)` float32, nats per example.
     """
@@ -36,10 +38,11 @@ def log_likelihood(model, x, num_samples, seed):
     chunk = default_chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params)
     num_chunks = (num_samples + chunk - 1) // chunk
     seeds = tf.random.split(tf.cast(seed, tf.int64), num_chunks)
+    extra = {} if condition is None else {"condition": condition}
 
     def body(i, done, running):
         k = tf.minimum(chunk, num_samples - done)
-        log_px, log_pz, log_q, _ = model.bound_terms(x, k, seeds[i], training=False)
+        log_px, log_pz, log_q, _ = model.bound_terms(x, k, seeds[i], training=False, **extra)
         log_w = log_px + log_pz - log_q
         running = logsumexp_update(running, log_w)
         return i + 1, done + k, running

@@ -17,7 +17,7 @@ example for the log-densities.
 Each signature runs the model's own public methods, so its outputs equal the
 Keras model's: `serving_default(x) == vae.reconstruct(x)`,
 `encode(x, s)["mean"] == vae.encode(x)`, `decode(z) == vae.decode(z)`,
-`sample(n, s, 1.0) == vae.sample(n, seed=s)`,
+`sample(n, s, T) == vae.sample(n, seed=s, temperature=T)`,
 `log_likelihood(x, S) == vae.log_likelihood(x, S, seed=0)`, and `elbo(x)`
 is `vae.compute_bound(x, seed=[0, 0])`'s per-example values. Randomness is
 stateless and keyed on the `seed` input (fixed seed 0 where there is no
@@ -33,7 +33,6 @@ from tfvae.export import checks, importance
 from tfvae.export.registry import Signature, register_signatures
 from tfvae.models import _inputs
 from tfvae.models.vae import VAE
-from tfvae.priors.normal import StandardNormal
 
 #: Default cap on `num_samples` of the `sample` signature (its output holds
 #: num_samples × prod(input_shape) floats). `log_likelihood` streams its
@@ -51,15 +50,14 @@ def checked_data(t, event_shape, likelihood, name, owner):
     return _inputs.check_input(t, event_shape, likelihood, name=name, owner=owner)
 
 
-def prior_sample(prior, n, seed, temperature, owner):
-    """z ~ p(z) at a temperature T. A prior whose `sample` takes
-    `temperature` handles it; for N(0, I) it is exact to draw N(0, T² I);
-    other priors only accept T = 1 (checked at run time)."""
+def prior_sample(prior, n, seed, temperature, owner, context=None):
+    """z ~ p(z [| c]) at a temperature T, as `VAE.sample` draws it. Every
+    tfvae prior's `sample` takes `temperature`; a user's prior whose
+    `sample` doesn't only accepts T = 1 (checked at run time)."""
+    extra = {} if context is None else {"context": context}
     if "temperature" in inspect.signature(prior.sample).parameters:
-        return prior.sample(n, seed, temperature=temperature)
-    z = prior.sample(n, seed)
-    if isinstance(prior, StandardNormal):
-        return z * temperature
+        return prior.sample(n, seed, temperature=temperature, **extra)
+    z = prior.sample(n, seed, **extra)
     message = (f"{owner}: `temperature` must be 1.0 for a {type(prior).__name__} prior "
                "(its sample() takes no temperature).")
     return checks.with_checks(z, tf.debugging.Assert(tf.equal(temperature, 1.0), [message]))
