@@ -182,6 +182,7 @@ class VariationalApproximation(keras.Model):
                                  "per epoch) when called without data.")
             x = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()
         callbacks = list(callbacks or []) + [StopOnNonFinite()]
+        kwargs.setdefault("shuffle", False)  # nothing to shuffle (and Keras warns on datasets)
         return super().fit(x, y, steps_per_epoch=steps_per_epoch, callbacks=callbacks, **kwargs)
 
     def get_config(self):
@@ -205,7 +206,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         if loss is not None and not tf.math.is_finite(tf.convert_to_tensor(loss)):
             self.model.stop_training = True
             raise FloatingPointError(
-                f"The ELBO became {float(loss)} at step {batch + 1} of this epoch. The weights keep their "
+                f"The ELBO became {-float(loss)} at step {batch + 1} of this epoch. The weights keep their "
                 "last finite values (non-finite gradients were not applied). Usual causes: q put mass "
                 "where `log_prob_fn` is -inf or NaN (outside its support), or the learning rate is too "
                 "high.")
