@@ -60,7 +60,7 @@ class VariationalApproximation(keras.Model):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed!r}")
         self.seed = seed
-        supported = family.path_log_prob(family.sample(1, seed=0)) is not None
+        supported = type(family).path_log_prob is not Family.path_log_prob
         if stick_the_landing is None:
             stick_the_landing = supported
         if stick_the_landing and not supported:
