@@ -12,8 +12,8 @@ Planar and Sylvester train and sample but have no `log_prob` of given points).
 
 from tfvae.vi.estimates import Estimate
 from tfvae.vi.families import Family
-from tfvae.vi.families import FullRankGaussian
-from tfvae.vi.families import MeanFieldGaussian
+from tfvae.vi.gaussian import FullRankGaussian
+from tfvae.vi.gaussian import MeanFieldGaussian
 from tfvae.vi.fit import fit
 from tfvae.vi.fit import make_family
 from tfvae.vi.flow_family import FlowFamily

@@ -6,7 +6,8 @@ import keras
 
 from tfvae.flows.base import Flow
 from tfvae.nets._validate import positive_int
-from tfvae.vi.families import Family, FullRankGaussian, MeanFieldGaussian
+from tfvae.vi.families import Family
+from tfvae.vi.gaussian import FullRankGaussian, MeanFieldGaussian
 from tfvae.vi.flow_family import FlowFamily
 from tfvae.vi.model import VariationalApproximation
 

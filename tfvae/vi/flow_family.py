@@ -5,7 +5,8 @@ import tensorflow as tf
 
 from tfvae.flows.base import Flow
 from tfvae.flows.forward_only import ForwardOnlyFlow
-from tfvae.vi.families import Family, FullRankGaussian, MeanFieldGaussian, standard_normal_log_prob
+from tfvae.vi.families import Family, standard_normal_log_prob
+from tfvae.vi.gaussian import FullRankGaussian, MeanFieldGaussian
 
 _BASES = ("standard", "mean_field", "full_rank")
 
