@@ -71,3 +71,21 @@ def test_forward_only_flow_exports_sampling_only(tmp_path):
     z, log_q = q.sample_and_log_prob(4, seed=2)
     np.testing.assert_allclose(out["samples"], z, rtol=1e-6)
     np.testing.assert_allclose(out["log_prob"], log_q, rtol=1e-6)
+
+
+@pytest.mark.slow  # a fresh process pays ~15 s of TensorFlow import
+def test_saved_model_loads_without_tfvae(tmp_path, realnvp_q):
+    import subprocess
+    import sys
+
+    path = tfvae.export.export_saved_model(realnvp_q, str(tmp_path / "q" / "1"))
+    script = ("import sys, numpy as np, tensorflow as tf\n"
+              "m = tf.saved_model.load(sys.argv[1])\n"
+              "out = m.signatures['sample'](num_samples=tf.constant(5), seed=tf.constant(3, tf.int64))\n"
+              "lp = m.signatures['log_prob'](z=out['samples'])['log_prob']\n"
+              "assert 'tfvae' not in sys.modules and 'tensorflow_probability' not in sys.modules\n"
+              "np.save(sys.argv[2], np.concatenate([out['samples'].numpy(), lp.numpy()[:, None]], 1))\n")
+    out = tmp_path / "out.npy"
+    subprocess.run([sys.executable, "-c", script, path, str(out)], check=True, timeout=300)
+    z, log_q = realnvp_q.sample_and_log_prob(5, seed=3)
+    np.testing.assert_allclose(np.load(out), np.concatenate([z, log_q[:, None]], 1), rtol=1e-5, atol=1e-5)
