@@ -14,6 +14,7 @@ from tfvae import posteriors
 from tfvae import priors
 from tfvae import training
 from tfvae import training as callbacks
+from tfvae import vi
 from tfvae.models import ConditionalVAE
 from tfvae.models import FlowModel
 from tfvae.models import VAE
