@@ -3,3 +3,4 @@
 from tfvae.models.conditional import ConditionalVAE
 from tfvae.models.flow_model import FlowModel
 from tfvae.models.vae import VAE
+from tfvae.models.vqvae import VQVAE
