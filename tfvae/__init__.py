@@ -17,6 +17,7 @@ from tfvae import training
 from tfvae import training as callbacks
 from tfvae.models import ConditionalVAE
 from tfvae.models import FlowModel
+from tfvae.models import GumbelVAE
 from tfvae.models import VAE
 from tfvae.models import VQVAE
 
