@@ -126,6 +126,12 @@ class VQVAE(keras.Model):
         self.prior = prior
         if not self.prior.built:
             self.prior.build()
+        # Frozen except inside `fit_prior`: `fit` then trains (and its
+        # optimizer, also after a `.keras` reload, holds) only the autoencoder.
+        # Set True first: a prior deserialised with trainable=False has
+        # trainable sublayers, and Keras skips setting an unchanged flag.
+        self.prior.trainable = True
+        self.prior.trainable = False
         # 1.0 once `fit_prior` has run: a weight, so it is saved with the model
         # and read inside compiled steps.
         self.prior_trained = self.add_weight(name="prior_trained", shape=(), trainable=False, initializer="zeros")
@@ -137,12 +143,6 @@ class VQVAE(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
-
-    @property
-    def autoencoder_variables(self):
-        """Trainable weights fitted by `fit` (all but the prior's)."""
-        prior = {id(v) for v in self.prior.trainable_variables}
-        return [v for v in self.trainable_variables if id(v) not in prior]
 
     # -- the model's pieces -------------------------------------------------------
     def quantizer_outputs(self, x, training=False):
@@ -181,7 +181,7 @@ class VQVAE(keras.Model):
 
     def train_step(self, data):
         x = _features(data)
-        variables = self.autoencoder_variables
+        variables = self.trainable_variables  # the prior is frozen (see _build_networks)
         with tf.GradientTape() as tape:
             loss, values, counts = self.compute_terms(x, training=True)
             # Replica gradients are summed under tf.distribute: average them.
@@ -271,10 +271,14 @@ class VQVAE(keras.Model):
         """
         codes = self.codes_of(data)
         val = None if validation_data is None else (self.codes_of(validation_data),)
-        trainer = _PriorTrainer(self.prior)
-        trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
-        history = trainer.fit(codes, batch_size=batch_size, epochs=epochs, validation_data=val, shuffle=True,
-                              verbose=verbose)
+        self.prior.trainable = True
+        try:
+            trainer = _PriorTrainer(self.prior)
+            trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
+            history = trainer.fit(codes, batch_size=batch_size, epochs=epochs, validation_data=val, shuffle=True,
+                                  verbose=verbose)
+        finally:
+            self.prior.trainable = False
         self.prior_trained.assign(1.0)
         return history
 
