@@ -40,7 +40,7 @@ def trained():
                      prior=tfvae.nets.PixelCNN(32, (4, 4), filters=32, num_layers=2), seed=0)
     vq.compile(optimizer=keras.optimizers.Adam(3e-3))
     before = vq.evaluate(test, return_dict=True, verbose=0)
-    history = vq.fit(train, epochs=3, verbose=0)
+    history = vq.fit(train, epochs=2, verbose=0)
     after = vq.evaluate(test, return_dict=True, verbose=0)
     prior_history = vq.fit_prior(train, epochs=2, verbose=0)
     with_prior = vq.evaluate(test, return_dict=True, verbose=0)
