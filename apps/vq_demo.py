@@ -1,8 +1,14 @@
 """VQ-VAE on the scikit-learn digits (or any tfvae.data dataset).
 
-    python -m apps.vq_demo                     # binarised digits, a few minutes on 2 CPU cores
+    python -m apps.vq_demo                     # grey-level digits, ~3 minutes on 2 CPU cores
     python -m apps.vq_demo --quick             # seconds
-    python -m apps.vq_demo --dataset mnist     # needs MNIST prepared by TFDS (28x28 -> 7x7 codes)
+    python -m apps.vq_demo --likelihood bernoulli               # binarised digits
+    python -m apps.vq_demo --dataset mnist --num-embeddings 256 --embedding-dim 32
+                                               # needs MNIST prepared by TFDS (28x28 -> 7x7 codes)
+
+Grey levels are scored with a categorical likelihood over the dataset's
+levels (17 for the digits, 256 for MNIST), so log-likelihoods are exact
+log-probabilities of the quantised data.
 
 1. Trains a VQ-VAE (EMA codebook, dead-code restarts) and reports on the
    test split: the reconstruction log-likelihood log p(x | c(x)), the
@@ -26,7 +32,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def run(dataset="digits", likelihood="bernoulli", epochs=30, prior_epochs=30, num_embeddings=64, embedding_dim=16,
+def run(dataset="digits", likelihood="categorical", epochs=20, prior_epochs=20, num_embeddings=64, embedding_dim=16,
         batch_size=64, seed=0, out="runs/vq_demo", jit_compile=False, verbose=0):
     keras.utils.set_random_seed(seed)
     info = tfvae.data.info(dataset)
@@ -77,10 +83,10 @@ def run(dataset="digits", likelihood="bernoulli", epochs=30, prior_epochs=30, nu
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="digits", help="a tfvae.data name (digits, mnist, cifar10, ...)")
-    parser.add_argument("--likelihood", default="bernoulli",
+    parser.add_argument("--likelihood", default="categorical",
                         choices=["bernoulli", "categorical", "discretized_logistic"])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--prior-epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--prior-epochs", type=int, default=20)
     parser.add_argument("--num-embeddings", type=int, default=64)
     parser.add_argument("--embedding-dim", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=64)

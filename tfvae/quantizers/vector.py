@@ -80,11 +80,12 @@ class VectorQuantizer(keras.layers.Layer):
 
     def build(self, input_shape=None):
         k, d = self.num_embeddings, self.embedding_dim
+        # Under tf.distribute each replica computes the EMA update (and any
+        # restart) from its own batch; "mean" aggregation keeps the replicas'
+        # copies of the codebook and its statistics equal.
         self.codebook = self.add_weight(
-            name="codebook", shape=(k, d), trainable=self.ema_decay is None,
+            name="codebook", shape=(k, d), trainable=self.ema_decay is None, aggregation="mean",
             initializer=keras.initializers.VarianceScaling(1.0, "fan_out", "uniform", seed=self.seed))
-        # Under tf.distribute each replica computes the same update from its
-        # own batch; "mean" aggregation keeps the replicas' copies equal.
         self.cluster_size = self.add_weight(name="cluster_size", shape=(k,), trainable=False,
                                             initializer="ones", aggregation="mean")
         self.embed_sum = self.add_weight(name="embed_sum", shape=(k, d), trainable=False,
