@@ -1,7 +1,7 @@
 """VQ-VAE on the scikit-learn digits (or any tfvae.data dataset).
 
     python -m apps.vq_demo                     # grey-level digits, ~3 minutes on 2 CPU cores
-    python -m apps.vq_demo --quick             # seconds
+    python -m apps.vq_demo --quick             # 2 + 2 epochs, about a minute
     python -m apps.vq_demo --likelihood bernoulli               # binarised digits
     python -m apps.vq_demo --dataset mnist --num-embeddings 256 --embedding-dim 32
                                                # needs MNIST prepared by TFDS (28x28 -> 7x7 codes)
