@@ -12,11 +12,14 @@ from tfvae import nets
 from tfvae import objectives
 from tfvae import posteriors
 from tfvae import priors
+from tfvae import quantizers
 from tfvae import training
 from tfvae import training as callbacks
 from tfvae import vi
 from tfvae.models import ConditionalVAE
 from tfvae.models import FlowModel
+from tfvae.models import GumbelVAE
 from tfvae.models import VAE
+from tfvae.models import VQVAE
 
 __version__ = "0.1.0"

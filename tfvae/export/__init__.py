@@ -16,3 +16,4 @@ from tfvae.export import conditional  # noqa: F401  (registers ConditionalVAE's 
 from tfvae.export import flow_model  # noqa: F401  (registers FlowModel's signatures)
 from tfvae.export import rest
 from tfvae.export import vae  # noqa: F401  (registers VAE's signatures)
+from tfvae.export import vqvae  # noqa: F401  (registers VQVAE and GumbelVAE signatures)

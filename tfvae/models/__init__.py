@@ -2,4 +2,6 @@
 
 from tfvae.models.conditional import ConditionalVAE
 from tfvae.models.flow_model import FlowModel
+from tfvae.models.gumbel_vae import GumbelVAE
 from tfvae.models.vae import VAE
+from tfvae.models.vqvae import VQVAE
