@@ -33,6 +33,10 @@ _SUM = tf.distribute.ReduceOp.SUM
 
 
 def _num_replicas():
+    """Replicas summing gradients here: 1 off a strategy and in the
+    cross-replica context (eager calls outside `strategy.run`)."""
+    if tf.distribute.in_cross_replica_context():
+        return 1
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
@@ -53,8 +57,19 @@ def replica_seed(seed):
     return seed + tf.cast(tf.stack([0, 1_000_003 * rid]), tf.int64)
 
 
-def batch_size_of(x):
-    return tf.shape(x)[0]
+def step_logs(logs):
+    """The dict a `train_step`/`test_step` returns, shaped for the strategy.
+
+    Keras 3.15 reduces step outputs under a multi-worker strategy with
+    `strategy.reduce("MEAN", v, axis=0)`, which rejects scalars ("Invalid
+    reduction dimension 0 for input with 0 dimensions"); a `(1,)` tensor
+    reduces to the same mean. Elsewhere the scalars are returned as they are.
+    """
+    strategy = tf.distribute.get_strategy()
+    extended = getattr(strategy, "extended", None)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and extended._in_multi_worker_mode():
+        return {k: tf.reshape(v, [1]) for k, v in logs.items()}
+    return logs
 
 
 def minimize(model, tape, loss, batch_size, variables=None):
@@ -98,3 +113,32 @@ def _clip_summed(optimizer, inner, grads, n):
     for i, g in zip(idx, summed):
         out[i] = g / n
     return out
+
+
+def data_init_before_fit(model, x, batch_size, run):
+    """Runs the data-dependent initialisation (ActNorm) eagerly on the first
+    *global* batch, in the cross-replica context, when `model` trains under a
+    strategy with several replicas. One device initialises inside its first
+    traced step on that same batch, so both start from the same weights.
+
+    Args:
+        model: the model about to `fit`.
+        x: what `fit` was given: a `tf.data.Dataset` of batches, or an array
+            (tuple) batched by `batch_size` (default 32, as Keras).
+        run: `batch -> anything`, one forward pass that calls every flow.
+    """
+    strategy = model.distribute_strategy
+    if strategy.num_replicas_in_sync == 1 or x is None:
+        return
+    pending = [layer for layer in model._flatten_layers()
+               if getattr(layer, "data_init", False) and hasattr(layer, "initialized")
+               and not bool(layer.initialized.numpy())]
+    if not pending:
+        return
+    if isinstance(x, tf.data.Dataset):
+        batch = next(iter(x))
+    else:
+        n = batch_size or 32
+        batch = tuple(a[:n] for a in x) if isinstance(x, tuple) else x[:n]
+    with strategy.scope():
+        run(batch)

@@ -57,7 +57,7 @@ class BoundTrainer:
         self.bound_trackers["loss"].update_state(loss, sample_weight=tf.cast(tf.shape(values["elbo"])[0], loss.dtype))
         for name, v in values.items():
             self.bound_trackers[name].update_state(v)
-        return {m.name: m.result() for m in self.metrics}
+        return _steps.step_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         x, condition = self.unpack_data(data)

@@ -172,6 +172,13 @@ class FlowModel(keras.Model):
 
     # ------------------------------------------------------------- training
 
+    def fit(self, x=None, *args, **kwargs):
+        # ActNorm's data init on the first global batch, before a strategy's
+        # replicas split it (a no-op on one device: the first step does it).
+        _steps.data_init_before_fit(self, x, kwargs.get("batch_size"),
+                                    lambda b: self._log_prob(b[0] if isinstance(b, (tuple, list)) else b))
+        return super().fit(x, *args, **kwargs)
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.bpd_tracker]
@@ -182,7 +189,7 @@ class FlowModel(keras.Model):
         w = tf.cast(batch_size, loss.dtype)
         self.loss_tracker.update_state(loss, sample_weight=w)
         self.bpd_tracker.update_state(loss / (self.event_size * math.log(2.0)), sample_weight=w)
-        return {"loss": self.loss_tracker.result(), "bits_per_dim": self.bpd_tracker.result()}
+        return _steps.step_logs({"loss": self.loss_tracker.result(), "bits_per_dim": self.bpd_tracker.result()})
 
     def train_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
