@@ -93,8 +93,9 @@ def train(cfg, strategy, kind):
     ds = tf.data.Dataset.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).batch(cfg.get("batch", 16))
     callbacks = []
     if cfg.get("backup_dir"):
-        callbacks.append(keras.callbacks.BackupAndRestore(cfg["backup_dir"], save_freq=cfg.get("backup_freq", 2),
-                                                          delete_checkpoint=False))
+        backup = tfvae.training.BackupAndRestore(cfg["backup_dir"], save_freq=cfg.get("backup_freq", 2),
+                                                 delete_checkpoint=False)
+        callbacks.append(backup)
     if cfg.get("die_at_step"):
         callbacks.append(DieAt(cfg["die_at_step"]))
     history = model.fit(ds, epochs=cfg.get("epochs", 2), verbose=0, callbacks=callbacks)
@@ -102,6 +103,7 @@ def train(cfg, strategy, kind):
     record = {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
               "evaluate": {k: float(v) for k, v in evaluated.items()},
               "replicas": strategy.num_replicas_in_sync,
+              "resumed_from": backup.resumed_from if cfg.get("backup_dir") else None,
               "weights": [np.asarray(w) for w in model.get_weights()], "initial": initial}
     return model, record
 
