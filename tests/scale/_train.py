@@ -99,8 +99,10 @@ def train(cfg, strategy, kind):
     if cfg.get("die_at_step"):
         callbacks.append(DieAt(cfg["die_at_step"]))
     history = model.fit(ds, epochs=cfg.get("epochs", 2), verbose=0, callbacks=callbacks)
+    seed_states = {v.path: [int(i) for i in np.asarray(v)] for v in model.variables
+                   if v.path.endswith("seed_generator_state")}
     evaluated = model.evaluate(ds, verbose=0, return_dict=True)
-    record = {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+    record = {"seed_states": seed_states, "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
               "evaluate": {k: float(v) for k, v in evaluated.items()},
               "replicas": strategy.num_replicas_in_sync,
               "resumed_from": backup.resumed_from if cfg.get("backup_dir") else None,

@@ -13,12 +13,14 @@ from tfvae.training import distribute
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """`keras.callbacks.BackupAndRestore` that also resumes *inside* an epoch.
 
-    Keras 3.15 backs up the weights (model, optimizer slots and the model's
-    `SeedGenerator` state, all variables) every `save_freq` batches and
-    records the epoch and batch, but on restart resumes at the start of the
-    interrupted epoch: the batches trained before the backup are trained
-    again, so the run differs from an uninterrupted one. This callback skips
-    them: on the first step after a restore it draws the `batch + 1`
+    Keras 3.15 backs up the weights (model and optimizer slots) every
+    `save_freq` batches and records the epoch and batch, but (1) leaves out
+    the `SeedGenerator` states (variables, not weights), so the training
+    noise restarts from the seed, and (2) on restart resumes at the start of
+    the interrupted epoch: the batches trained before the backup are trained
+    again. Either makes the run differ from an uninterrupted one. This
+    callback saves and restores the seed states beside the backup, and skips
+    those batches: on the first step after a restore it draws the `batch + 1`
     batches the backup had already trained on from the epoch's iterator
     without training on them, then trains on as before.
 
@@ -40,9 +42,32 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         super().__init__(distribute.write_dir(backup_dir), save_freq=save_freq,
                          delete_checkpoint=delete_checkpoint, double_checkpoint=double_checkpoint)
         self.resumed_from = None  # (epoch, batches skipped) after a restore
+        self._states_after_step = None
+
+    def _seed_states(self):
+        # `SeedGenerator` states are model variables but not weights, so
+        # `save_weights` leaves them out: the noise after a restore would
+        # restart from the seed. They are two integers each; keep them here.
+        return {v.path: v for v in self.model.variables if v.path.endswith("seed_generator_state")}
+
+    @property
+    def _seed_path(self):
+        return os.path.join(self.backup_dir, "seed_generators.json")
+
+    def _save_model(self):
+        super()._save_model()
+        states = {k: [int(i) for i in keras.ops.convert_to_numpy(v)] for k, v in self._seed_states().items()}
+        with open(self._seed_path, "w") as f:
+            json.dump(states, f)
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
+        if os.path.exists(self._seed_path) and os.path.exists(self._weights_path):
+            with open(self._seed_path) as f:
+                saved = json.load(f)
+            for path, variable in self._seed_states().items():
+                if path in saved:
+                    variable.assign(keras.ops.convert_to_tensor(saved[path], variable.dtype))
         if not os.path.exists(self._training_metadata_path) or self.save_freq == "epoch":
             return
         with open(self._training_metadata_path) as f:
@@ -52,6 +77,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         if skip <= 0:
             return
         self.resumed_from = (int(meta["epoch"]), skip)
+        self._current_epoch = int(meta["epoch"])  # Keras leaves it at 0 after a restore
         model, real = self.model, self.model.train_function
 
         def skip_then_train(iterator):
@@ -63,6 +89,23 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         model.train_function = skip_then_train
         # Keras' own counter continues from the batch the backup was taken at.
         self._last_batch_seen = skip - 1
+        # The resumed epoch has `skip` fewer batches than Keras expects: its
+        # last call runs out of data (Keras warns and ends the epoch), and
+        # that aborted step may already have advanced the seed generators.
+        # Their states after the last real step are put back at epoch end.
+        self._states_after_step = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.resumed_from is not None and self._current_epoch == self.resumed_from[0]:
+            self._states_after_step = {k: keras.ops.convert_to_numpy(v) for k, v in self._seed_states().items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.resumed_from is not None and epoch == self.resumed_from[0] and self._states_after_step:
+            for path, variable in self._seed_states().items():
+                variable.assign(self._states_after_step[path])
+            self._states_after_step = None
+        super().on_epoch_end(epoch, logs)
 
 
 def checkpoint(directory, save_freq="epoch", keep=None):
