@@ -1,9 +1,9 @@
 """Trains one small tfvae model in a fresh process; the scale tests run it.
 
-    python tests/scale/_train.py '{"model": "vae", "strategy": "mirrored", ...}'
+    python tests/scale/_train.py '{"models": ["vae"], "strategy": "mirrored", ...}'
 
 Settings (JSON, all optional but `out`):
-    model: "vae" (RealNVP prior + IAF posterior), "cvae" (ConditionalVAE,
+    models: list of "vae" (RealNVP prior + IAF posterior), "cvae" (ConditionalVAE,
         labels, MAF prior), "flow" (FlowModel, RealNVP), "glow" (FlowModel,
         Glow with ActNorm data init).
     strategy: "default", "mirrored" (with `cpus` logical CPUs),
@@ -12,8 +12,10 @@ Settings (JSON, all optional but `out`):
     epochs, batch, n (examples), lr, clipnorm, global_clipnorm, policy.
     backup_dir, backup_freq, die_at_step: BackupAndRestore every
         `backup_freq` steps; `os._exit(17)` at global step `die_at_step`.
-    out: .npz written with the final weights (chief only) plus
-        `history_*` arrays; a JSON of the history beside it.
+    reference: also train on one device in the same process.
+    out: path pattern with {model} and {strategy}: an .npz of the initial
+        and final weights (non-chief workers: a temporary folder) and a
+        JSON of history, evaluation, seed states beside it.
 """
 
 import json
