@@ -79,7 +79,16 @@ def test_mirrored_with_noise_trains_like_one_device(tmp_path):
     assert abs(one["history"]["elbo"][-1] - two["history"]["elbo"][-1]) < 0.3
 
 
-@pytest.mark.parametrize("models", [["vae"], pytest.param(["flow", "cvae", "glow"], marks=pytest.mark.slow)])
+@pytest.mark.parametrize("models", [
+    ["vae"],
+    pytest.param(["flow", "glow"], marks=pytest.mark.slow),
+    # Known gap: Keras 3.15's `_maybe_symbolic_build` averages the first
+    # batch across workers with `strategy.reduce`, which fails on an (x, c)
+    # tuple under MultiWorkerMirroredStrategy ("Attempt to convert a value
+    # (PerReplica...)"); MirroredStrategy trains the ConditionalVAE fine.
+    pytest.param(["cvae"], marks=[pytest.mark.slow, pytest.mark.xfail(strict=True, reason="keras 3.15 "
+                                                                        "symbolic build under multi-worker")]),
+])
 def test_two_workers_on_localhost_equal_one_device(tmp_path, models):
     """Two worker processes, MultiWorkerMirroredStrategy over the real TF
     collective runtime on 127.0.0.1 (TF_CONFIG), train a VAE with a RealNVP
