@@ -89,6 +89,28 @@ def _add_training_flags(p):
     g.add_argument("--overwrite", action="store_true", help="replace a model already in --output-dir")
     g.add_argument("-q", "--quiet", action="count", default=0,
                    help="one line per epoch; twice: silent")
+    g.add_argument("--clipnorm", type=positive_float, default=None,
+                   help="clip each gradient to this norm (of the summed gradient under a strategy)")
+    g.add_argument("--global-clipnorm", type=positive_float, default=None,
+                   help="clip the global norm of all gradients to this value")
+    g.add_argument("--nan-guard", action=argparse.BooleanOptionalAction, default=True,
+                   help="stop at the first non-finite loss and restore the last good epoch's weights "
+                        "(default: on)")
+
+    g = p.add_argument_group("scale (docs/gpu.md)")
+    g.add_argument("--strategy", choices=list(tfvae.training.distribute.STRATEGIES), default="default",
+                   help="default: one device; mirrored: all local GPUs; multi_worker: the hosts in "
+                        "TF_CONFIG. --batch-size is the global batch (default: %(default)s)")
+    g.add_argument("--mixed-precision", choices=list(tfvae.training.distribute.PRECISIONS), default="none",
+                   help="compute dtype policy; flows and log-densities stay float32 (default: %(default)s)")
+    g.add_argument("--backup-dir", default=None,
+                   help="back up training state here and resume from it after a crash (same command)")
+    g.add_argument("--backup-freq", type=positive_int, default=None, metavar="STEPS",
+                   help="back up every STEPS batches (default: every epoch)")
+    g.add_argument("--checkpoint-dir", default=None,
+                   help="keep a weights checkpoint per epoch here (ckpt-EPOCH.weights.h5)")
+    g.add_argument("--tensorboard-dir", default=None,
+                   help="write per-epoch ELBO/KL/reconstruction scalars and sample/reconstruction grids")
 
 
 def build_parser():

@@ -56,22 +56,37 @@ def train(args):
     if os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite:
         raise UsageError(f"{out} already holds a trained model.keras: choose another --output-dir "
                          "or pass --overwrite")
+    if args.jit_compile and args.strategy != "default":
+        raise UsageError("--jit-compile with --strategy mirrored/multi_worker fails in TensorFlow "
+                         "(keras-team/keras#19005): drop --jit-compile")
+    strategy = tfvae.training.make_strategy(args.strategy)  # first: multi-worker configures the runtime
+    tfvae.training.set_precision(args.mixed_precision)
+    out = tfvae.training.distribute.write_dir(out)  # chief: --output-dir; other workers: a temp folder
     keras.utils.set_random_seed(args.seed)  # weight initialisers
-    model = _build.build_vae(spec)
-    model.compile(optimizer=keras.optimizers.Adam(args.lr),
-                  jit_compile="auto" if args.jit_compile is None else args.jit_compile,
-                  steps_per_execution=args.steps_per_execution)
+    clip = {k: v for k, v in (("clipnorm", args.clipnorm), ("global_clipnorm", args.global_clipnorm)) if v}
+    if len(clip) > 1:
+        raise UsageError("--clipnorm and --global-clipnorm exclude each other")
+    with strategy.scope():
+        model = _build.build_vae(spec)
+        model.compile(optimizer=keras.optimizers.Adam(args.lr, **clip),
+                      jit_compile="auto" if args.jit_compile is None else args.jit_compile,
+                      steps_per_execution=args.steps_per_execution)
     load = dict(batch_size=args.batch_size, data_dir=args.data_dir, download=args.download)
     train_ds = _runs.load_split(settings, "train", seed=args.seed, **load)
     val_split = None if args.validation_split.lower() == "none" else args.validation_split
     val_ds = _runs.load_split(settings, val_split, seed=args.seed + 1, training=False, **load) if val_split else None
     test_ds = _runs.load_split(settings, "test", seed=args.seed + 1, training=False, **load)
-    callbacks = [tfvae.training.KLWarmup(epochs=args.kl_warmup)] if args.kl_warmup else []
+    callbacks = _callbacks(args, model, test_ds)
     verbose = {0: 1, 1: 2}.get(args.quiet, 0)
     config = {"model": spec, "data": dict(settings, batch_size=args.batch_size, seed=args.seed),
               "training": {"epochs": args.epochs, "lr": args.lr, "kl_warmup": args.kl_warmup,
                            "jit_compile": args.jit_compile, "steps_per_execution": args.steps_per_execution,
-                           "validation_split": val_split}}
+                           "validation_split": val_split, "strategy": args.strategy,
+                           "replicas": strategy.num_replicas_in_sync, "mixed_precision": args.mixed_precision,
+                           "clipnorm": args.clipnorm, "global_clipnorm": args.global_clipnorm,
+                           "nan_guard": args.nan_guard, "backup_dir": args.backup_dir,
+                           "backup_freq": args.backup_freq, "checkpoint_dir": args.checkpoint_dir,
+                           "tensorboard_dir": args.tensorboard_dir}}
     os.makedirs(out, exist_ok=True)
     _runs.write_json(os.path.join(out, "config.json"), config)
 
@@ -85,7 +100,8 @@ def train(args):
     test = _runs.test_metrics(model, test_ds, args.eval_samples, seed=args.seed, verbose=0)
     record = {"config": config, "epochs": list(range(1, len(history.epoch) + 1)),
               "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-              "train_seconds": seconds, "test": test}
+              "train_seconds": seconds, "test": test,
+              "nan_guard": next((c.failure for c in callbacks if isinstance(c, tfvae.training.NaNGuard)), None)}
     _runs.write_json(os.path.join(out, "history.json"), record)
     scale = _runs.grid_scale(model)
     save_image_grid(model.sample(64, seed=args.seed).numpy(), os.path.join(out, "samples.png"), nrow=8, scale=scale)
@@ -96,6 +112,23 @@ def train(args):
         print(f"test ({args.data}, {seconds:.1f} s training):\n{_runs.format_metrics(test)}")
         print(f"wrote {out}/: model.keras config.json history.json samples.png reconstructions.png")
     return dict(record, output_dir=out, model_path=model_path, model=model)
+
+
+def _callbacks(args, model, test_ds):
+    """NaN guard first (later callbacks then see restored weights), KL
+    warm-up, backup, checkpoints, TensorBoard."""
+    callbacks = [tfvae.training.NaNGuard(verbose=int(args.quiet < 2))] if args.nan_guard else []
+    if args.kl_warmup:
+        callbacks.append(tfvae.training.KLWarmup(epochs=args.kl_warmup))
+    if args.backup_dir:
+        callbacks.append(tfvae.training.BackupAndRestore(args.backup_dir, save_freq=args.backup_freq or "epoch",
+                                                         delete_checkpoint=False))
+    if args.checkpoint_dir:
+        callbacks.append(tfvae.training.checkpoint(args.checkpoint_dir))
+    if args.tensorboard_dir:
+        callbacks.append(tfvae.training.TensorBoard(args.tensorboard_dir, images=_runs.first_batch(test_ds, 8),
+                                                    num_samples=16, seed=args.seed, scale=_runs.grid_scale(model)))
+    return callbacks
 
 
 def evaluate(args):

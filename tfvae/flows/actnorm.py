@@ -86,6 +86,18 @@ class ActNorm(Flow):
             if not bool(keras.ops.convert_to_numpy(self.initialized)):
                 initialize(x)
             return
+        with tf.init_scope():  # the variable's value now, outside the graph
+            done = bool(keras.ops.convert_to_numpy(self.initialized))
+        if done:  # nothing to trace: the flag never goes back to 0
+            return
+        if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            # An assignment inside a cond cannot sync replicas (merge_call in
+            # control flow), and replicas would each see only their share of
+            # the batch. Models initialise on the first global batch before
+            # `fit` (tfvae.models._steps.data_init_before_fit).
+            raise ValueError(f"{self.name}: ActNorm's data-dependent initialisation must run before "
+                             "training under a distribution strategy: call the model (or its `fit`, which "
+                             "does it) on a first batch outside `strategy.run`.")
         # Traced (fit, tf.function, XLA): Python `if` on a variable is not
         # allowed, so branch in the graph; later reads of loc/log_scale are
         # ordered after the assignment by automatic control dependencies.

@@ -31,6 +31,14 @@ class Flow(keras.layers.Layer):
 
     event_ndims = 1
 
+    def __init__(self, **kwargs):
+        # float32 whatever the global policy: TFP does no autocasting, and
+        # log-determinants summed over many dimensions lose too much in 16
+        # bits. A mixed-precision model keeps its flows as float32 islands
+        # (pass `dtype=` explicitly to opt out).
+        kwargs["dtype"] = kwargs.get("dtype") or "float32"
+        super().__init__(**kwargs)
+
     def make_bijector(self, context=None):
         """Returns a fresh `tfb.Bijector` built from the current weights."""
         raise NotImplementedError

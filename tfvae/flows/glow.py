@@ -60,7 +60,7 @@ class Glow(Flow):
         self.context_size = None if context_size is None else positive_int(context_size, "context_size")
         self.log_scale_clamp = nonnegative_float(log_scale_clamp, "log_scale_clamp")
         self.seed = int(seed)
-        dtype = kwargs.get("dtype")
+        dtype = self.dtype_policy  # float32 by default, see Flow.__init__
         self.level_flows = []
         for level in range(self.levels):
             flows = []

@@ -55,7 +55,7 @@ class RealNVP(Chain):
                              f"Received: permutation={permutation!r}")
         self.permutation = permutation
         self.seed = int(seed)
-        dtype = kwargs.get("dtype")
+        kwargs["dtype"] = dtype = kwargs.get("dtype") or "float32"  # see Flow.__init__
         flows = []
         for k in range(self.num_layers):
             flows.append(self.coupling(

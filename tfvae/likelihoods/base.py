@@ -24,6 +24,8 @@ class Likelihood(keras.layers.Layer):
     support_hint = ""
 
     def __init__(self, event_ndims=3, **kwargs):
+        # Log-likelihoods stay float32 under a mixed-precision policy.
+        kwargs["dtype"] = kwargs.get("dtype") or "float32"
         super().__init__(**kwargs)
         self.event_ndims = int(event_ndims)
 

@@ -13,6 +13,7 @@ as `condition=`. The density maths lives in the model and in
 import keras
 import tensorflow as tf
 
+from tfvae.models import _steps
 from tfvae.objectives.bounds import free_bits_kl, iwae_bound
 
 
@@ -51,26 +52,25 @@ class BoundTrainer:
         return loss, values
 
     def _update_metrics(self, loss, values):
-        self.bound_trackers["loss"].update_state(loss)
+        # Weighted by the batch, so the epoch's loss is a per-example mean like
+        # the other metrics, also across replicas with unequal shares.
+        self.bound_trackers["loss"].update_state(loss, sample_weight=tf.cast(tf.shape(values["elbo"])[0], loss.dtype))
         for name, v in values.items():
             self.bound_trackers[name].update_state(v)
-        return {m.name: m.result() for m in self.metrics}
+        return _steps.step_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         x, condition = self.unpack_data(data)
-        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        seed = _steps.replica_seed(self.seed_generator.next())
         with tf.GradientTape() as tape:
             loss, values = self.compute_bound(x, seed, training=True, condition=condition)
-            # Replica gradients are summed under tf.distribute: average them.
-            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = self.optimizer.scale_loss(scaled)
-        grads = tape.gradient(scaled, self.trainable_variables)
-        self.optimizer.apply(grads, self.trainable_variables)
+        # Global-batch weighting under tf.distribute, loss scaling, clipping.
+        _steps.minimize(self, tape, loss, tf.shape(x)[0])
         return self._update_metrics(loss, values)
 
     def test_step(self, data):
         x, condition = self.unpack_data(data)
-        loss, values = self.compute_bound(x, tf.cast(self.seed_generator.next(), tf.int64), training=False,
+        loss, values = self.compute_bound(x, _steps.replica_seed(self.seed_generator.next()), training=False,
                                           condition=condition)
         return self._update_metrics(loss, values)
 

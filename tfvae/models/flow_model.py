@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfvae.flows.base import Flow
 from tfvae.models import _inputs
+from tfvae.models import _steps
 from tfvae.nets._validate import positive_int, positive_int_tuple
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -106,8 +107,11 @@ class FlowModel(keras.Model):
         v = x
         if self.dequantize == "uniform":
             b = float(self.num_bins)
-            u = keras.random.uniform(tf.shape(x), seed=self.seed_generator if seed is None else seed,
-                                    dtype=x.dtype)
+            if tf.is_tensor(seed):  # a (2,) stateless seed, e.g. per replica from train_step
+                u = tf.random.stateless_uniform(tf.shape(x), seed=seed, dtype=x.dtype)
+            else:
+                u = keras.random.uniform(tf.shape(x), seed=self.seed_generator if seed is None else seed,
+                                         dtype=x.dtype)
             v = (x * (b - 1.0) + u) / b
             log_jac -= self.event_size * math.log(b)
         if self.logit_alpha is not None:
@@ -168,29 +172,43 @@ class FlowModel(keras.Model):
 
     # ------------------------------------------------------------- training
 
+    def fit(self, x=None, *args, **kwargs):
+        # ActNorm's data init on the first global batch, before a strategy's
+        # replicas split it (a no-op on one device: the first step does it).
+        _steps.data_init_before_fit(self, x, kwargs.get("batch_size"),
+                                    lambda b: self._log_prob(b[0] if isinstance(b, (tuple, list)) else b))
+        return super().fit(x, *args, **kwargs)
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.bpd_tracker]
 
-    def _update(self, loss):
-        self.loss_tracker.update_state(loss)
-        self.bpd_tracker.update_state(loss / (self.event_size * math.log(2.0)))
-        return {"loss": self.loss_tracker.result(), "bits_per_dim": self.bpd_tracker.result()}
+    def _update(self, loss, batch_size):
+        # Weighted by the batch: per-example means over the epoch, also across
+        # replicas holding unequal shares of a partial batch.
+        w = tf.cast(batch_size, loss.dtype)
+        self.loss_tracker.update_state(loss, sample_weight=w)
+        self.bpd_tracker.update_state(loss / (self.event_size * math.log(2.0)), sample_weight=w)
+        return _steps.step_logs({"loss": self.loss_tracker.result(), "bits_per_dim": self.bpd_tracker.result()})
 
     def train_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
         with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(self._log_prob(x))
+            loss = -tf.reduce_mean(self._log_prob(x, seed=self._noise_seed()))
             total = loss + tf.add_n(self.losses) if self.losses else loss
-            # Replica gradients are summed under a distribution strategy.
-            total /= tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(total, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update(loss)
+        # Global-batch weighting under tf.distribute, loss scaling, clipping.
+        _steps.minimize(self, tape, total, tf.shape(x)[0], self.trainable_weights)
+        return self._update(loss, tf.shape(x)[0])
+
+    def _noise_seed(self):
+        """Dequantisation noise seed, distinct per replica (None: no noise)."""
+        if self.dequantize is None:
+            return None
+        return _steps.replica_seed(self.seed_generator.next())
 
     def test_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
-        return self._update(-tf.reduce_mean(self._log_prob(x)))
+        return self._update(-tf.reduce_mean(self._log_prob(x, seed=self._noise_seed())), tf.shape(x)[0])
 
     def get_config(self):
         config = super().get_config()

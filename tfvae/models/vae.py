@@ -8,6 +8,7 @@ import tensorflow as tf
 from tfvae import likelihoods as likelihoods_lib
 from tfvae import priors as priors_lib
 from tfvae.models import _inputs
+from tfvae.models import _steps
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
 from tfvae.nets._validate import nonnegative_float, positive_float, positive_int, positive_int_tuple
@@ -234,7 +235,13 @@ class VAE(BoundTrainer, keras.Model):
         x, y = self._checked_xy(x, y)
         if validation_data is not None:
             validation_data = self._checked_data(validation_data)
+        _steps.data_init_before_fit(self, x if y is None else (x, y), kwargs.get("batch_size"), self._data_init_pass)
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    def _data_init_pass(self, batch):
+        """One forward pass of the bound on a batch (data-dependent inits)."""
+        x, condition = self.unpack_data(batch)
+        self.compute_bound(x, tf.constant([0, 0], tf.int64), training=True, condition=condition)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._checked_xy(x, y)

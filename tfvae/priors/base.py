@@ -28,6 +28,8 @@ class Prior(keras.layers.Layer):
     """
 
     def __init__(self, latent_dim=None, context_dim=None, **kwargs):
+        # Log-densities stay float32 under a mixed-precision policy.
+        kwargs["dtype"] = kwargs.get("dtype") or "float32"
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.context_dim = context_dim
