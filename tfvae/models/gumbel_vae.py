@@ -1,7 +1,6 @@
 """A VAE with categorical latents trained through the Gumbel-softmax relaxation."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfvae import likelihoods as likelihoods_lib
@@ -15,7 +14,7 @@ from tfvae.quantizers.gumbel import GumbelSoftmax
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class GumbelVAE(keras.Model):
+class GumbelVAE(_inputs.CheckedFit, keras.Model):
     """VAE with N independent categorical latents of K classes each.
 
     p(c) = Π_n Uniform(K), q(c | x) = Π_n Cat(softmax(l_n(x))). Per example:
@@ -159,26 +158,6 @@ class GumbelVAE(keras.Model):
     def sample(self, num_samples, seed=None):
         """Images decoded from codes drawn from the prior, `(n, *input_shape)`."""
         return self.decode(self.sample_codes(num_samples, seed), check=False)
-
-    # -- fit/evaluate with input checks ------------------------------------------------------
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        if validation_data is not None:
-            validation_data = self._checked_data(validation_data)
-        return super().fit(self._checked_data(x), y, *args, validation_data=validation_data, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._checked_data(x), y, *args, **kwargs)
-
-    def _checked_data(self, data):
-        if isinstance(data, tf.data.Dataset):
-            return _inputs.validated_dataset(data, self.data_shape, self.likelihood, type(self).__name__)
-        if isinstance(data, tuple):
-            return (self._check(data[0], True).numpy(),) + tuple(data[1:])
-        if data is None or not isinstance(data, (np.ndarray, list, tf.Tensor)):
-            return data
-        return self._check(data, True).numpy()
 
     def get_config(self):
         return {

@@ -17,7 +17,7 @@ from tfvae.posteriors.gaussian import DiagonalGaussian
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class VAE(BoundTrainer, keras.Model):
+class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
     """Variational autoencoder p(x, z) = p(z) p(x | z) with amortised q(z | x).
 
     Encoder: x -> h -> q_0(z|x) = N(μ(h), diag σ(h)²); optionally a flow
@@ -228,37 +228,14 @@ class VAE(BoundTrainer, keras.Model):
         return importance_sampled_log_likelihood(self, self._check(x), num_samples, chunk_size, seed)
 
     # -- fit/evaluate with input checks ---------------------------------------------
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        if isinstance(x, tf.data.Dataset):
-            # A dataset shuffles itself; Keras would warn that `shuffle` is ignored.
-            kwargs.setdefault("shuffle", False)
-        x, y = self._checked_xy(x, y)
-        if validation_data is not None:
-            validation_data = self._checked_data(validation_data)
-        _steps.data_init_before_fit(self, x if y is None else (x, y), kwargs.get("batch_size"), self._data_init_pass)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+    def _before_fit(self, x, y, fit_kwargs):
+        _steps.data_init_before_fit(self, x if y is None else (x, y), fit_kwargs.get("batch_size"),
+                                    self._data_init_pass)
 
     def _data_init_pass(self, batch):
         """One forward pass of the bound on a batch (data-dependent inits)."""
         x, condition = self.unpack_data(batch)
         self.compute_bound(x, tf.constant([0, 0], tf.int64), training=True, condition=condition)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        x, y = self._checked_xy(x, y)
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def _checked_xy(self, x, y):
-        """`fit`/`evaluate`'s `(x, y)` with x checked; y (ignored by the bound) as given."""
-        return self._checked_data(x), y
-
-    def _checked_data(self, data):
-        if isinstance(data, tf.data.Dataset):
-            return _inputs.validated_dataset(data, self.data_shape, self.likelihood, type(self).__name__)
-        if isinstance(data, tuple):
-            return (self._check(data[0]).numpy(),) + tuple(data[1:])
-        if data is None or not isinstance(data, (np.ndarray, list, tf.Tensor)):
-            return data
-        return self._check(data).numpy()
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}

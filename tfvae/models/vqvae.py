@@ -32,7 +32,7 @@ def default_filters(input_shape):
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class VQVAE(keras.Model):
+class VQVAE(_inputs.CheckedFit, keras.Model):
     """Vector-quantised VAE (van den Oord et al., 2017).
 
     x -> encoder -> 1x1 conv -> z_e `(batch, h, w, D)` -> `VectorQuantizer`
@@ -282,28 +282,11 @@ class VQVAE(keras.Model):
         self.prior_trained.assign(1.0)
         return history
 
-    # -- fit/evaluate with input checks ---------------------------------------------------
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
+    # -- fit hooks (fit/evaluate come from _inputs.CheckedFit) ---------------------------
+    def _before_fit(self, x, y, fit_kwargs):
         if float(self.prior_trained.numpy()) > 0.5:
             warnings.warn("Training the VQ-VAE after `fit_prior` makes the code prior stale; call fit_prior "
-                          "again before sampling.", stacklevel=2)
-        if validation_data is not None:
-            validation_data = self._checked_data(validation_data)
-        return super().fit(self._checked_data(x), y, *args, validation_data=validation_data, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._checked_data(x), y, *args, **kwargs)
-
-    def _checked_data(self, data):
-        if isinstance(data, tf.data.Dataset):
-            return _inputs.validated_dataset(data, self.data_shape, self.likelihood, type(self).__name__)
-        if isinstance(data, tuple):
-            return (self._check(data[0], True).numpy(),) + tuple(data[1:])
-        if data is None or not isinstance(data, (np.ndarray, list, tf.Tensor)):
-            return data
-        return self._check(data, True).numpy()
+                          "again before sampling.", stacklevel=3)
 
     def get_config(self):
         return {
