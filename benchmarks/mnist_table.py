@@ -32,6 +32,8 @@ import tfvae  # first: it quiets TensorFlow's start-up logs
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from vs_pythae import pythae_nets  # noqa: E402
+
 F = tfvae.flows
 P = tfvae.priors
 ENCODER, DECODER, LATENT = (512, 256), (256, 512), 16
@@ -89,40 +91,6 @@ def run_tfvae(name, args, x_train, x_test):
     return ll["log_likelihood"], ll["stderr"], seconds
 
 
-def _pythae_nets():
-    import torch
-    from pythae.models.base.base_utils import ModelOutput
-    from pythae.models.nn import BaseDecoder, BaseEncoder
-
-    def mlp(sizes):
-        layers = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-        return torch.nn.Sequential(*layers)
-
-    class Encoder(BaseEncoder):
-        def __init__(self):
-            super().__init__()
-            self.net = torch.nn.Sequential(torch.nn.Flatten(), mlp((784,) + ENCODER))
-            self.mu = torch.nn.Linear(ENCODER[-1], LATENT)
-            self.log_var = torch.nn.Linear(ENCODER[-1], LATENT)
-
-        def forward(self, x):
-            h = self.net(x)
-            return ModelOutput(embedding=self.mu(h), log_covariance=self.log_var(h))
-
-    class Decoder(BaseDecoder):
-        def __init__(self):
-            super().__init__()
-            self.net = torch.nn.Sequential(mlp((LATENT,) + DECODER), torch.nn.Linear(DECODER[-1], 784),
-                                           torch.nn.Sigmoid())
-
-        def forward(self, z):
-            return ModelOutput(reconstruction=self.net(z).reshape(-1, 1, 28, 28))
-
-    return Encoder(), Decoder()
-
-
 def run_pythae(name, args, x_train, x_test):
     import pythae.models
     import torch
@@ -133,7 +101,7 @@ def run_pythae(name, args, x_train, x_test):
     model_name, config_name, extra = PYTHAE[name]
     config = getattr(pythae.models, config_name)(input_dim=(1, 28, 28), latent_dim=LATENT,
                                                  reconstruction_loss="bce", **extra)
-    encoder, decoder = _pythae_nets()
+    encoder, decoder = pythae_nets(LATENT, ENCODER, DECODER)
     model = getattr(pythae.models, model_name)(config, encoder=encoder, decoder=decoder)
     to_torch = lambda x: torch.from_numpy(x.transpose(0, 3, 1, 2).copy())  # noqa: E731
     trainer_config = BaseTrainerConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=100,

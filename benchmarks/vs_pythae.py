@@ -41,18 +41,25 @@ def _median_rate(fn, examples, repeats):
     return examples / statistics.median(times)
 
 
-def pythae_model(latent_dim):
+def pythae_nets(latent_dim, encoder_units=(512, 512), decoder_units=(512, 512)):
+    """pythae encoder/decoder: MLPs on flattened 28x28 images, ReLU hidden
+    layers, Gaussian posterior (mean, log-variance), sigmoid output."""
     import torch
-    from pythae.models import VAE, VAEConfig
     from pythae.models.base.base_utils import ModelOutput
     from pythae.models.nn import BaseDecoder, BaseEncoder
+
+    def mlp(sizes):
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        return torch.nn.Sequential(*layers)
 
     class Encoder(BaseEncoder):
         def __init__(self):
             super().__init__()
-            self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                                           torch.nn.Linear(512, 512), torch.nn.ReLU())
-            self.mu, self.log_var = torch.nn.Linear(512, latent_dim), torch.nn.Linear(512, latent_dim)
+            self.net = torch.nn.Sequential(torch.nn.Flatten(), mlp((784, *encoder_units)))
+            self.mu = torch.nn.Linear(encoder_units[-1], latent_dim)
+            self.log_var = torch.nn.Linear(encoder_units[-1], latent_dim)
 
         def forward(self, x):
             h = self.net(x)
@@ -61,15 +68,21 @@ def pythae_model(latent_dim):
     class Decoder(BaseDecoder):
         def __init__(self):
             super().__init__()
-            self.net = torch.nn.Sequential(torch.nn.Linear(latent_dim, 512), torch.nn.ReLU(),
-                                           torch.nn.Linear(512, 512), torch.nn.ReLU(),
-                                           torch.nn.Linear(512, 784), torch.nn.Sigmoid())
+            self.net = torch.nn.Sequential(mlp((latent_dim, *decoder_units)), torch.nn.Linear(decoder_units[-1], 784),
+                                           torch.nn.Sigmoid())
 
         def forward(self, z):
             return ModelOutput(reconstruction=self.net(z).reshape(-1, 1, 28, 28))
 
+    return Encoder(), Decoder()
+
+
+def pythae_model(latent_dim):
+    from pythae.models import VAE, VAEConfig
+
     config = VAEConfig(input_dim=(1, 28, 28), latent_dim=latent_dim, reconstruction_loss="bce")
-    return VAE(config, encoder=Encoder(), decoder=Decoder())
+    encoder, decoder = pythae_nets(latent_dim)
+    return VAE(config, encoder=encoder, decoder=decoder)
 
 
 def pythae_trainer(model, xt, batch):
