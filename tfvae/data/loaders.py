@@ -1,7 +1,9 @@
 """`tfvae.data.load` and `load_numpy`: datasets by name.
 
-"digits" comes from scikit-learn (offline); the others from TensorFlow
-Datasets (see `tfvae.data.tfds` for the offline behaviour).
+"digits" comes from scikit-learn (offline); "mnist" and "fashion_mnist" from
+their original IDX files when `data_dir` holds them (`tfvae.data.idx`); the
+rest from TensorFlow Datasets (see `tfvae.data.tfds` for the offline
+behaviour).
 """
 
 import numpy as np
@@ -9,22 +11,27 @@ import tensorflow as tf
 
 from tfvae.data import _checks
 from tfvae.data import digits
+from tfvae.data import idx
 from tfvae.data import pipeline
 from tfvae.data import registry
 from tfvae.data import splits as splits_lib
 
 
 def _source(name, split, data_dir, download):
-    """Returns `(dataset of {"image": levels, "label"}, num_examples, info)`."""
+    """Returns `(dataset of {"image": levels, "label"}, num_examples, info, in_memory)`."""
     info = registry.info(name)
-    if info.source == "sklearn":
-        levels, labels = digits.load_levels(split)
+    idx_dir = idx.locate(name, data_dir)
+    if info.source == "sklearn" or idx_dir is not None:
+        if idx_dir is not None:
+            levels, labels = idx.load_levels(name, split, idx_dir)
+        else:
+            levels, labels = digits.load_levels(split)
         ds = tf.data.Dataset.from_tensor_slices({"image": levels, "label": labels})
-        return ds, len(labels), info
+        return ds, len(labels), info, True
     from tfvae.data import tfds as tfds_source  # Lazy: imports tensorflow_datasets.
 
     ds, n = tfds_source.source(name, split, data_dir=data_dir, download=download)
-    return ds, n, info
+    return ds, n, info, False
 
 
 def load(name, split="train", *, batch_size=128, binarize=False, dequantize=False, shuffle=None,
@@ -55,11 +62,15 @@ def load(name, split="train", *, batch_size=128, binarize=False, dequantize=Fals
       repeat: repeat forever (then pass `steps_per_epoch` to `fit`).
       drop_remainder: drop the last partial batch.
       cache: cache the raw uint8 examples in memory after the first pass
-        (TFDS datasets; the digits are in memory already, so it is a no-op).
+        (TFDS datasets; the digits and IDX files are in memory already, so
+        it is a no-op for them).
       with_labels: yield `(images, labels)` with int32 labels.
       training: override the "is this a training split" rule above.
       data_dir: TFDS data directory (default `$TFDS_DATA_DIR` or
-        `~/tensorflow_datasets`).
+        `~/tensorflow_datasets`). For "mnist" and "fashion_mnist" it may
+        instead hold the four original IDX files (gzipped or not), directly
+        or in a `<name>` subdirectory, e.g. Debian's
+        "/usr/share/datasets/fashion-mnist"; those are read directly.
       download: allow TFDS to download and prepare the data (network).
 
     Returns:
@@ -80,11 +91,11 @@ def load(name, split="train", *, batch_size=128, binarize=False, dequantize=Fals
         training = splits_lib.is_training_split(split, info.splits)
     training = bool(_checks.boolean(training, "training"))
     shuffle = training if shuffle is None else bool(_checks.boolean(shuffle, "shuffle"))
-    ds, n, info = _source(name, split, data_dir, download)
+    ds, n, info, in_memory = _source(name, split, data_dir, download)
     return pipeline.build(
         ds, levels=True, num_bins=info.num_bins, batch_size=batch_size, training=training,
         binarize=binarize, dequantize=dequantize, shuffle=shuffle, seed=seed, repeat=repeat,
-        drop_remainder=drop_remainder, cache=bool(cache) and info.source == "tfds",
+        drop_remainder=drop_remainder, cache=bool(cache) and not in_memory,
         with_labels=with_labels, num_examples=n)
 
 
@@ -105,7 +116,7 @@ def load_numpy(name, split="test", *, with_labels=False, data_dir=None, download
     info = registry.info(name)
     if with_labels and not info.has_labels:
         raise ValueError(f"Expected a dataset with labels for `with_labels=True`; {name!r} has none.")
-    ds, _, info = _source(name, split, data_dir, download)
+    ds, _, info, _ = _source(name, split, data_dir, download)
     images, labels = [], []
     for batch in ds.batch(10_000).as_numpy_iterator():
         images.append(batch["image"])

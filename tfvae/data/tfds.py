@@ -11,6 +11,7 @@ import os
 
 import tensorflow as tf
 
+from tfvae.data import idx
 from tfvae.data import registry
 from tfvae.data import splits as splits_lib
 
@@ -32,11 +33,14 @@ def _not_available_message(name, builder, data_dir):
     root = data_dir or os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets (the TFDS default)"
     return (
         f"Dataset {name!r} is not available offline: no prepared copy was found in "
-        f"{builder.data_dir!r} (data_dir={root}). To provide it, either\n"
-        f"  - pass `download=True` on a machine with internet access, or\n"
+        f"{builder.data_dir!r} (data_dir={root}). To provide it:\n"
+        f"  - pass `download=True` on a machine with internet access;\n"
         f"  - on a machine with internet run `tfds build {name} --data_dir=DIR` (or "
         f"`tfds.load({name!r}, data_dir=DIR)`), copy DIR/{name} to this machine and pass "
-        f"`data_dir=DIR` (or set TFDS_DATA_DIR=DIR).\n"
+        f"`data_dir=DIR` (or set TFDS_DATA_DIR=DIR);\n"
+        + (f"  - or put the four original IDX files (train-images-idx3-ubyte.gz, ...; Debian's "
+           f"dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist) in a directory DIR "
+           f"and pass `data_dir=DIR`.\n" if name in idx.FILES else "") +
         f"The scikit-learn 'digits' dataset works offline: tfvae.data.load('digits', ...).")
 
 
