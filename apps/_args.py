@@ -35,7 +35,8 @@ def _add_data_flags(p, defaults_from_model=False):
     g = p.add_argument_group("data")
     g.add_argument("--data", default=None if defaults_from_model else "digits", choices=tfvae.data.names(),
                    help="dataset name" + (from_model("digits") or " (default: %(default)s)"))
-    g.add_argument("--data-dir", default=None, help="TensorFlow Datasets folder, or for mnist/fashion_mnist a folder of the original IDX files")
+    g.add_argument("--data-dir", default=None,
+                   help="TensorFlow Datasets folder, or for mnist/fashion_mnist a folder of the original IDX files")
     g.add_argument("--download", action="store_true", help="let TFDS download the dataset (network)")
     g.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None,
                    help="Bernoulli-sample pixels to {0, 1} (default: on for the bernoulli likelihood)")
