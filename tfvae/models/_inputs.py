@@ -88,11 +88,23 @@ class CheckedFit:
 
     Arrays are checked up front (`ValueError` before any weight moves);
     datasets are checked batch by batch as they stream (`validated_dataset`).
-    A model provides `_check(x, check_support)` and `data_shape` /
-    `likelihood`; it may override `_checked_xy` (e.g. to check a condition
-    alongside `x`) and `_before_fit(x, y, fit_kwargs)` (runs on the checked
-    data just before Keras's `fit`).
+    A model provides `data_shape` and `likelihood`; it may override
+    `_checked_xy` (e.g. to check a condition alongside `x`) and
+    `_before_fit(x, y, fit_kwargs)` (runs on the checked data just before
+    Keras's `fit`), and set `_check_support_by_default` (False where most
+    methods take data outside the likelihood's support, e.g. a VQ-VAE's
+    encoder).
     """
+
+    _check_support_by_default = True
+
+    def _check(self, x, check_support=None):
+        """`x` as a float32 tensor after the shape, finiteness and (optionally)
+        likelihood-support checks."""
+        if check_support is None:
+            check_support = self._check_support_by_default
+        return check_input(x, self.data_shape, self.likelihood if check_support else None,
+                           owner=type(self).__name__)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         if isinstance(x, tf.data.Dataset):

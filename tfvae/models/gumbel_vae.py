@@ -45,6 +45,8 @@ class GumbelVAE(_inputs.CheckedFit, keras.Model):
         Jang et al., "Categorical Reparameterization with Gumbel-Softmax", ICLR 2017.
     """
 
+    _check_support_by_default = False
+
     def __init__(self, input_shape, num_latents=20, num_categories=10, encoder=None, decoder=None,
                  likelihood="bernoulli", temperature=1.0, hard=False, beta=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -128,10 +130,6 @@ class GumbelVAE(_inputs.CheckedFit, keras.Model):
         return self(_features(data), training=False)
 
     # -- public methods ---------------------------------------------------------------
-    def _check(self, x, check_support=False):
-        return _inputs.check_input(x, self.data_shape, self.likelihood if check_support else None,
-                                   owner=type(self).__name__)
-
     def call(self, x, training=False):
         """Mean reconstruction from the most probable codes, `(batch, *input_shape)`."""
         return self.decode(tf.argmax(self.logits(x), axis=-1, output_type=tf.int32), check=False)

@@ -176,10 +176,6 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         return log_px, log_pz, log_q, kl_dims
 
     # -- public methods ----------------------------------------------------------
-    def _check(self, x, check_support=True):
-        return _inputs.check_input(x, self.data_shape, self.likelihood if check_support else None,
-                                   owner=type(self).__name__)
-
     def call(self, x, training=False):
         """The mean reconstruction E[x | z = encode(x)], `(batch, *input_shape)`."""
         return self.likelihood.mean(self.decoder_params(self._latent_mean(x, training), training))

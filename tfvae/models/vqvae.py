@@ -73,6 +73,8 @@ class VQVAE(_inputs.CheckedFit, keras.Model):
         seed: seed of the quantiser's restarts.
     """
 
+    _check_support_by_default = False
+
     def __init__(self, input_shape, num_embeddings=256, embedding_dim=32, commitment_cost=0.25, ema_decay=0.99,
                  encoder=None, decoder=None, likelihood="bernoulli", dead_code_threshold=1.0, prior=None, seed=None,
                  **kwargs):
@@ -197,10 +199,6 @@ class VQVAE(_inputs.CheckedFit, keras.Model):
         return self(_features(data), training=False)
 
     # -- public methods ----------------------------------------------------------------
-    def _check(self, x, check_support=False):
-        return _inputs.check_input(x, self.data_shape, self.likelihood if check_support else None,
-                                   owner=type(self).__name__)
-
     def call(self, x, training=False):
         """The mean reconstruction E[x | z_q(x)], `(batch, H, W, C)`."""
         return self.likelihood.mean(self.decoder_params(self.quantizer_outputs(x)["quantized"]))
