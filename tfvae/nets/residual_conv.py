@@ -41,8 +41,34 @@ class ResidualBlock(keras.layers.Layer):
         return config
 
 
+class _ResidualStack(keras.layers.Layer):
+    """Arguments, residual blocks, build and config shared by the encoder and decoder."""
+
+    def __init__(self, filters, num_residual_blocks, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = positive_int_tuple(filters, "filters")
+        self.num_residual_blocks = _check_count(num_residual_blocks, "num_residual_blocks")
+        self.activation = activation_name(activation)
+
+    def _residual_blocks(self, channels):
+        return [ResidualBlock(max(channels // 2, 1), self.activation, name=f"res_{i}", dtype=self.dtype_policy)
+                for i in range(self.num_residual_blocks)]
+
+    def _build_in_order(self, layers, input_shape):
+        shape = tuple(input_shape)
+        for layer in layers:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=list(self.filters), num_residual_blocks=self.num_residual_blocks,
+                      activation=self.activation)
+        return config
+
+
 @keras.saving.register_keras_serializable(package="tfvae")
-class ResidualConvEncoder(keras.layers.Layer):
+class ResidualConvEncoder(_ResidualStack):
     """Strided 4x4 convolutions, then residual blocks; spatial output.
 
     Each entry of `filters` is one `Conv2D(f, 4, strides=2)`, halving H and
@@ -53,23 +79,16 @@ class ResidualConvEncoder(keras.layers.Layer):
     """
 
     def __init__(self, filters=(64, 128), num_residual_blocks=2, activation="relu", **kwargs):
-        super().__init__(**kwargs)
-        self.filters = positive_int_tuple(filters, "filters")
-        self.num_residual_blocks = _check_count(num_residual_blocks, "num_residual_blocks")
-        self.activation = activation_name(activation)
+        super().__init__(filters, num_residual_blocks, activation, **kwargs)
         self.downs = [keras.layers.Conv2D(f, 4, strides=2, padding="same", activation=self.activation,
                                           name=f"down_{i}", dtype=self.dtype_policy)
                       for i, f in enumerate(self.filters)]
         self.mix = keras.layers.Conv2D(self.filters[-1], 3, padding="same", name="mix", dtype=self.dtype_policy)
-        self.blocks = [ResidualBlock(max(self.filters[-1] // 2, 1), self.activation, name=f"res_{i}",
-                                     dtype=self.dtype_policy) for i in range(self.num_residual_blocks)]
+        self.blocks = self._residual_blocks(self.filters[-1])
         self.out_act = keras.layers.Activation(self.activation, dtype=self.dtype_policy)
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.downs + [self.mix] + self.blocks:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
+        self._build_in_order(self.downs + [self.mix] + self.blocks, input_shape)
 
     def call(self, x):
         for layer in self.downs + [self.mix] + self.blocks:
@@ -82,15 +101,9 @@ class ResidualConvEncoder(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
         return shape
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(filters=list(self.filters), num_residual_blocks=self.num_residual_blocks,
-                      activation=self.activation)
-        return config
-
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class ResidualConvDecoder(keras.layers.Layer):
+class ResidualConvDecoder(_ResidualStack):
     """The mirror of `ResidualConvEncoder`: a 3x3 convolution to
     `filters[0]` channels, residual blocks, then one
     `Conv2DTranspose(f, 4, strides=2)` per entry of `filters`.
@@ -100,23 +113,16 @@ class ResidualConvDecoder(keras.layers.Layer):
     """
 
     def __init__(self, filters=(128, 64), num_residual_blocks=2, activation="relu", **kwargs):
-        super().__init__(**kwargs)
-        self.filters = positive_int_tuple(filters, "filters")
-        self.num_residual_blocks = _check_count(num_residual_blocks, "num_residual_blocks")
-        self.activation = activation_name(activation)
+        super().__init__(filters, num_residual_blocks, activation, **kwargs)
         self.mix = keras.layers.Conv2D(self.filters[0], 3, padding="same", name="mix", dtype=self.dtype_policy)
-        self.blocks = [ResidualBlock(max(self.filters[0] // 2, 1), self.activation, name=f"res_{i}",
-                                     dtype=self.dtype_policy) for i in range(self.num_residual_blocks)]
+        self.blocks = self._residual_blocks(self.filters[0])
         self.act = keras.layers.Activation(self.activation, dtype=self.dtype_policy)
         self.ups = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation=self.activation,
                                                  name=f"up_{i}", dtype=self.dtype_policy)
                     for i, f in enumerate(self.filters)]
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in [self.mix] + self.blocks + self.ups:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
+        self._build_in_order([self.mix] + self.blocks + self.ups, input_shape)
 
     def call(self, z):
         x = self.mix(z)
@@ -132,9 +138,3 @@ class ResidualConvDecoder(keras.layers.Layer):
         for layer in self.ups:
             shape = layer.compute_output_shape(shape)
         return shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(filters=list(self.filters), num_residual_blocks=self.num_residual_blocks,
-                      activation=self.activation)
-        return config
