@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from tests import checks
-from tfvae.flows.sylvester import Sylvester, householder_product, orthogonalize
+from tfvae.flows.sylvester import Sylvester, householder_product, orthogonalize, qr_orthonormalize
 
 KINDS = {"orthogonal": 2, "householder": 2, "triangular": None}
 
@@ -32,12 +32,35 @@ def test_non_amortised_log_det_and_identity(kind):
 
 def test_orthogonalize_and_householder_give_orthonormal_columns():
     rng = np.random.default_rng(0)
-    q = orthogonalize(tf.constant(rng.standard_normal((5, 6, 3))))
-    np.testing.assert_allclose(tf.matmul(q, q, transpose_a=True).numpy(), np.broadcast_to(np.eye(3), (5, 3, 3)),
-                               atol=1e-12)
+    raw = tf.constant(rng.standard_normal((5, 6, 3)))
+    for q in (orthogonalize(raw), qr_orthonormalize(raw)):
+        np.testing.assert_allclose(tf.matmul(q, q, transpose_a=True).numpy(),
+                                   np.broadcast_to(np.eye(3), (5, 3, 3)), atol=1e-12)
+    # QR: the same column span, in Gram-Schmidt order, with a positive-diagonal R
+    q = qr_orthonormalize(raw)
+    r = tf.matmul(q, raw, transpose_a=True).numpy()
+    np.testing.assert_allclose(tf.matmul(q, r).numpy(), raw.numpy(), atol=1e-12)
+    np.testing.assert_allclose(np.tril(r, -1), 0, atol=1e-12)
+    assert np.all(np.diagonal(r, axis1=1, axis2=2) > 0)
     h = householder_product(tf.constant(rng.standard_normal((5, 2, 4))))
     np.testing.assert_allclose(tf.matmul(h, h, transpose_a=True).numpy(), np.broadcast_to(np.eye(4), (5, 4, 4)),
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("orthogonalization", ["qr", "polar"])
+def test_both_orthogonalizations_give_exact_log_dets(orthogonalization):
+    checks.check_log_det_matches_jacobian(
+        lambda **kw: Sylvester(num_layers=2, num_ortho_vectors=2, context_size=3, seed=0,
+                               orthogonalization=orthogonalization, **kw), (4,), context_dim=3)
+
+
+def test_configs_saved_before_the_qr_option_reload_as_polar():
+    flow = Sylvester(num_layers=2, num_ortho_vectors=2, seed=0, orthogonalization="polar")
+    config = flow.get_config()
+    assert Sylvester.from_config(config).orthogonalization == "polar"
+    del config["orthogonalization"]
+    assert Sylvester.from_config(config).orthogonalization == "polar"
+    assert Sylvester(num_ortho_vectors=2).orthogonalization == "qr"
 
 
 def test_diagonal_constraint_holds_for_adversarial_parameters():
@@ -69,6 +92,7 @@ def test_no_inverse():
     (dict(num_ortho_vectors=0), "`num_ortho_vectors`"),
     (dict(kind="triangular", num_ortho_vectors=2), "`num_ortho_vectors`"),
     (dict(seed=1.0), "`seed`"),
+    (dict(orthogonalization="gram-schmidt"), "`orthogonalization`"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

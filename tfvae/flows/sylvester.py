@@ -8,6 +8,7 @@ from tfvae.flows.forward_only import ForwardOnlyFlow
 from tfvae.nets._validate import positive_int
 
 _KINDS = ("orthogonal", "householder", "triangular")
+_ORTHOGONALIZATIONS = ("qr", "polar")
 # Iterations of Q <- Q (I + (I - QᵀQ) / 2) from Q / |Q|_F: singular values
 # grow ~1.5x per step until near 1, then converge quadratically, so 30 steps
 # reach machine precision for any reasonably conditioned Q with D up to ~10^4.
@@ -32,9 +33,16 @@ class Sylvester(ForwardOnlyFlow):
 
     How Q is made (`kind`):
         "orthogonal":  M = `num_ortho_vectors` (<= D; default D) raw
-            columns, orthogonalised by iterating Q <- Q (I + (I - QᵀQ)/2)
-            from Q / |Q|_F (a fixed `ORTHOGONALIZATION_STEPS`, so XLA can
-            compile it).
+            columns, orthonormalised by `orthogonalization`: "qr" (default)
+            takes the Q of a reduced QR decomposition with diag(R) > 0
+            (unique, and differentiable while the raw columns are
+            independent); "polar" iterates Q <- Q (I + (I - QᵀQ)/2) from
+            Q / |Q|_F (a fixed `ORTHOGONALIZATION_STEPS`) towards the
+            nearest orthonormal matrix, as the paper does. Both reach every
+            orthonormal Q; QR is ~10x cheaper (forward and gradient, 4
+            layers of 16x8 at batch 100 under XLA on CPU), where the 30
+            tiny batched matmul steps dominated the training step. Configs
+            saved before the option existed reload as "polar".
         "householder": M = D, Q = prod_j (I - 2 v_j v_jᵀ / |v_j|^2) over
             `num_ortho_vectors` (default D) reflections.
         "triangular":  M = D, Q = I on even layers and the reversal
@@ -51,6 +59,7 @@ class Sylvester(ForwardOnlyFlow):
         num_ortho_vectors: M for "orthogonal", reflections for
             "householder", None for "triangular".
         kind: "orthogonal", "householder" or "triangular".
+        orthogonalization: "qr" or "polar", for kind="orthogonal".
         context_size: optional context width; None infers it at the first
             call (no context at all means the non-amortised mode).
         seed: int or None; seeds the random initialisers.
@@ -71,12 +80,16 @@ class Sylvester(ForwardOnlyFlow):
     """
 
     def __init__(self, num_layers=1, num_ortho_vectors=None, kind="orthogonal", context_size=None,
-                 seed=None, **kwargs):
+                 seed=None, orthogonalization="qr", **kwargs):
         super().__init__(context_size=context_size, **kwargs)
         self.num_layers = positive_int(num_layers, "num_layers")
         if kind not in _KINDS:
             raise ValueError(f"Expected `kind` to be one of {_KINDS}. Received: kind={kind!r}")
         self.kind = kind
+        if orthogonalization not in _ORTHOGONALIZATIONS:
+            raise ValueError(f"Expected `orthogonalization` to be one of {_ORTHOGONALIZATIONS}. "
+                             f"Received: orthogonalization={orthogonalization!r}")
+        self.orthogonalization = orthogonalization
         if num_ortho_vectors is not None:
             num_ortho_vectors = positive_int(num_ortho_vectors, "num_ortho_vectors")
             if kind == "triangular":
@@ -136,7 +149,8 @@ class Sylvester(ForwardOnlyFlow):
         k, d, m = self.num_layers, self.event_size, self.rank
         if self.kind == "orthogonal":
             raw = keras.ops.reshape(params["q"], (-1, k, d, m))
-            return [orthogonalize(raw[:, i]) for i in range(k)]
+            orthonormal = qr_orthonormalize if self.orthogonalization == "qr" else orthogonalize
+            return [orthonormal(raw[:, i]) for i in range(k)]
         if self.kind == "householder":
             v = keras.ops.reshape(params["v"], (-1, k, self.num_ortho_vectors or d, d))
             return [householder_product(v[:, i]) for i in range(k)]
@@ -147,8 +161,13 @@ class Sylvester(ForwardOnlyFlow):
     def get_config(self):
         config = super().get_config()
         config.update(num_layers=self.num_layers, num_ortho_vectors=self.num_ortho_vectors,
-                      kind=self.kind, seed=self.seed)
+                      kind=self.kind, seed=self.seed, orthogonalization=self.orthogonalization)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Saved before `orthogonalization` existed: those Q were polar factors.
+        return cls(**{"orthogonalization": "polar", **config})
 
 
 def _triangular(raw):
@@ -171,6 +190,14 @@ def orthogonalize(q, steps=ORTHOGONALIZATION_STEPS):
     # (and XLA compiles) several times larger.
     _, q = tf.while_loop(lambda i, q: True, step, (tf.constant(0), q), maximum_iterations=steps)
     return q
+
+
+def qr_orthonormalize(q):
+    """`(..., D, M)`, M <= D -> the Q factor of q = QR with diag(R) > 0:
+    orthonormal columns spanning q's, Gram-Schmidt in column order."""
+    factor, r = tf.linalg.qr(q)
+    negative = tf.linalg.diag_part(r)[..., None, :] < 0
+    return tf.where(negative, -factor, factor)
 
 
 def householder_product(v):
