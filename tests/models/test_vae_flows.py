@@ -61,27 +61,6 @@ def test_flow_posterior_gives_the_exact_log_likelihood(name, make_flow):
     assert np.all(elbo < exact + 0.02) and np.mean(exact - elbo) > 0.01
 
 
-@pytest.mark.parametrize("make_flow", [lambda: F.IAF(num_layers=2, hidden_units=(8,)),
-                                       lambda: F.Planar(num_layers=2)], ids=["iaf", "planar"])
-def test_flow_posterior_kl_uses_the_gaussian_kl_as_an_unbiased_control_variate(make_flow):
-    """KL(q_0||p) + [log p(z_0) − log p(z_K) − log|det|] against the plain
-    Monte Carlo log q_K(z_K) − log p(z_K): same mean, several times less
-    spread for a flow near the identity."""
-    keras.utils.set_random_seed(0)
-    vae, _ = _linear_gaussian_vae(posterior_flow=make_flow())
-    _perturb(vae.posterior_flow, 11, 0.05)
-    x = np.repeat(np.random.default_rng(0).normal(size=(4, D)).astype("float32"), 2000, axis=0)
-    _, log_pz, log_q, kl = vae.bound_terms(tf.constant(x), 1, tf.constant([1, 2], tf.int64))
-    assert kl.shape == (len(x),)
-    cv, mc = kl.numpy().reshape(4, 2000), (log_q - log_pz).numpy().reshape(4, 2000)
-    se = np.sqrt((cv - mc).var(1) / 2000)
-    np.testing.assert_array_less(np.abs(cv.mean(1) - mc.mean(1)), 5 * se + 1e-4)
-    assert np.all(cv.std(1) < 0.5 * mc.std(1))
-    # analytic_kl=False keeps the plain estimate
-    vae.analytic_kl = False
-    assert vae.bound_terms(tf.constant(x[:3]), 1, tf.constant([1, 2], tf.int64))[3] is None
-
-
 def test_flow_prior_gives_the_exact_log_likelihood():
     """Prior z = A u: p(x) = N(0, W A Aᵀ Wᵀ + σ² I)."""
     keras.utils.set_random_seed(0)

@@ -2,8 +2,7 @@
 
 A model using this mixin provides `bound_terms(x, k, seed, training)`
 returning `(log p(x|z), log p(z), log q(z|x))`, each `(k, batch)`, and an
-optional lower-variance KL: per dimension `(batch, D)` (analytic) or per
-example `(batch,)` (see `VAE.bound_terms`), None to average log q − log p; plus the attributes
+optional per-dimension analytic KL `(batch, D)`; plus the attributes
 `num_importance_samples`, `free_bits`, `latent_dim`, `beta_weight` and
 `seed_generator`. A conditional model overrides `unpack_data(data) ->
 (x, condition)`; the condition (or None) is passed on to `bound_terms`
@@ -36,18 +35,14 @@ class BoundTrainer:
         """Returns the scalar loss and the per-example metric values."""
         k = self.num_importance_samples
         extra = {} if condition is None else {"condition": condition}
-        log_px, log_pz, log_q, kl_estimate = self.bound_terms(x, k, seed, training, **extra)
+        log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training, **extra)
         reconstruction = tf.reduce_mean(log_px, axis=0)
-        if kl_estimate is None:
-            kl = tf.reduce_mean(log_q - log_pz, axis=0)
-        else:
-            kl = tf.reduce_sum(kl_estimate, axis=-1) if kl_estimate.shape.rank == 2 else kl_estimate
+        kl = tf.reduce_sum(kl_dims, axis=-1) if kl_dims is not None else tf.reduce_mean(log_q - log_pz, axis=0)
         values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
         beta = tf.cast(self.beta_weight, tf.float32)
         if k == 1:
             if self.free_bits > 0:
-                kl_term = free_bits_kl(kl_estimate if kl_estimate is not None else kl, self.free_bits,
-                                       self.latent_dim)
+                kl_term = free_bits_kl(kl_dims if kl_dims is not None else kl, self.free_bits, self.latent_dim)
             else:
                 kl_term = tf.reduce_mean(kl)
             loss = -(tf.reduce_mean(reconstruction) - beta * kl_term)

@@ -28,9 +28,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         reconstruction = (1/K) Σ_k log p(x | z_k)
         kl             = KL(q || p) analytically when the posterior is a plain
                          Gaussian and the prior has a closed form, else
-                         (1/K) Σ_k [log q(z_k|x) − log p(z_k)] (with the
-                         closed-form KL(q_0 || p) as a control variate when
-                         there is one; see `bound_terms`)
+                         (1/K) Σ_k [log q(z_k|x) − log p(z_k)]
         elbo           = reconstruction − kl                  (≤ log p(x))
         loss           = −(reconstruction − β · max-floor(kl))     K = 1
                          −log (1/K) Σ_k p(x|z_k) [p(z_k)/q(z_k|x)]^β   K > 1
@@ -51,9 +49,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         free_bits: floor, in nats per latent dimension, on the batch-averaged
             KL (K = 1 only).
         num_importance_samples: K; K > 1 trains the IWAE bound.
-        analytic_kl: use the closed-form KL(q_0 || p) when the prior has one:
-            as the KL itself without a posterior flow, as a control variate
-            of the Monte Carlo KL with one (see `bound_terms`).
+        analytic_kl: use the closed-form KL when one exists.
         seed: seed of the model's `SeedGenerator` (training noise).
 
     Conditioning: the internal methods (`posterior_params`, `decoder_params`,
@@ -150,37 +146,21 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         Returns:
             z `(k, batch, D)`, log q(z|x) `(k, batch)`, loc, scale `(batch, D)`.
         """
-        z0, zk, log_q, loc, scale = self._posterior_draw(x, num_samples, seed, training, condition)
-        return zk, log_q, loc, scale
-
-    def _posterior_draw(self, x, num_samples, seed, training, condition):
-        """`sample_posterior` plus the base draw z_0 ~ q_0 `(k, batch, D)`
-        (z_0 is z_K when there is no flow): `(z0, zK, log q(zK|x), loc, scale)`."""
         loc, scale, h = self.posterior_params(x, training, condition)
         z0 = DiagonalGaussian.sample(loc, scale, num_samples, seed)
         log_q = DiagonalGaussian.log_prob(z0, loc, scale)
         if self.posterior_flow is None:
-            return z0, z0, log_q, loc, scale
+            return z0, log_q, loc, scale
         k, b = tf.shape(z0)[0], tf.shape(z0)[1]
         context = _repeat(h, k)
         zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
-        return z0, tf.reshape(zk, [k, b, self.latent_dim]), log_q - tf.reshape(log_det, [k, b]), loc, scale
+        return (tf.reshape(zk, [k, b, self.latent_dim]), log_q - tf.reshape(log_det, [k, b]), loc, scale)
 
     def bound_terms(self, x, num_samples, seed, training=False, condition=None):
         """log p(x|z[,c]), log p(z[|c]), log q(z|x[,c]) each `(k, batch)`, and
-        a lower-variance KL when the prior has a closed form against q_0, else
-        None (the caller then averages log q − log p). `condition`:
-        `(batch, C)` float32 or None (unconditional).
-
-        The KL (when `analytic_kl`):
-            no flow:  KL_d(q_0 || p), per dimension `(batch, D)`.
-            a flow:   KL(q_0 || p) + (1/k) Σ_k [log p(z_0) − log p(z_K) − log|det ∂z_K/∂z_0|],
-                      per example `(batch,)`. Unbiased for KL(q_K || p): the
-                      Monte Carlo estimate with log q_0(z_0) − log p(z_0) as a
-                      control variate, whose noise cancels the estimate's
-                      while the flow stays near the identity.
-        """
-        z0, z, log_q, loc, scale = self._posterior_draw(x, num_samples, seed, training, condition)
+        the per-dimension analytic KL `(batch, D)` or None. `condition`:
+        `(batch, C)` float32 or None (unconditional)."""
+        z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training, condition)
         k, b = tf.shape(z)[0], tf.shape(z)[1]
         flat_z = tf.reshape(z, [k * b, self.latent_dim])
         flat_c = None if condition is None else _repeat(condition, k)
@@ -189,14 +169,11 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         # Unconditional models call priors exactly as before the context existed.
         context = {} if condition is None else {"context": flat_c}
         log_pz = tf.reshape(self.prior.log_prob(flat_z, **context), [k, b])
-        kl = None
-        if self.analytic_kl:
-            kl = self.prior.kl_from_gaussian(loc, scale, **({} if condition is None else {"context": condition}))
-        if kl is not None and self.posterior_flow is not None:
-            log_p0 = tf.reshape(self.prior.log_prob(tf.reshape(z0, [k * b, self.latent_dim]), **context), [k, b])
-            log_q0 = DiagonalGaussian.log_prob(z0, loc, scale)
-            kl = tf.reduce_sum(kl, axis=-1) + tf.reduce_mean((log_q - log_pz) - (log_q0 - log_p0), axis=0)
-        return log_px, log_pz, log_q, kl
+        kl_dims = None
+        if self.analytic_kl and self.posterior_flow is None:
+            kl_dims = self.prior.kl_from_gaussian(
+                loc, scale, **({} if condition is None else {"context": condition}))
+        return log_px, log_pz, log_q, kl_dims
 
     # -- public methods ----------------------------------------------------------
     def call(self, x, training=False):
