@@ -38,3 +38,16 @@ def binary_images(batch, seed=0):
 def grid_vectors(batch, seed=0):
     """Data on the 4-level grid in [0, 1] the FlowModel dequantizes."""
     return (np.random.default_rng(seed).integers(0, 4, (batch, 4)) / 3.0).astype("float32")
+
+
+def check_signature_layout(loaded, signatures, check_spec):
+    """The SavedModel has exactly `signatures` {name: (sorted input names,
+    sorted output names)}; `check_spec(name, key, spec)` checks each input."""
+    assert set(loaded.signatures) == set(signatures)
+    for name, (inputs, outputs) in signatures.items():
+        sig = loaded.signatures[name]
+        specs = sig.structured_input_signature[1]
+        assert sorted(specs) == inputs, name
+        assert sorted(sig.structured_outputs) == outputs, name
+        for key, spec in specs.items():
+            check_spec(name, key, spec)
