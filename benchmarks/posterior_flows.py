@@ -1,0 +1,82 @@
+"""Training-step cost of each posterior flow against the plain Gaussian VAE.
+
+    python benchmarks/posterior_flows.py            # ~3 minutes on 2 CPU cores
+    python benchmarks/posterior_flows.py --quick    # a smoke run
+
+The mnist_table.py models (MLP 784-512-256 encoder, 256-512-784 decoder,
+latent 16, Bernoulli, batch 100, Adam) on random binary 28x28 images, each
+compiled with XLA. Per variant: build, compile, one warm-up `fit` epoch
+(traces and compiles), then `--repeats` timed epochs of `--steps` steps,
+interleaved across variants so machine-speed drift hits all of them alike.
+Prints the median milliseconds per step and its ratio to the plain VAE's.
+
+The Sylvester-O rows compare the two ways of making its orthonormal Q
+(`orthogonalization="qr"`, the default, and the paper's "polar" iteration).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tfvae  # noqa: E402  (quiet TF logs) -- before keras
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+F = tfvae.flows
+LATENT = 16
+
+
+def variants():
+    return {
+        "vae": dict(),
+        "iaf": dict(posterior_flow=F.IAF(num_layers=2, hidden_units=(128, 128, 128))),
+        "planar": dict(posterior_flow=F.Planar(num_layers=8)),
+        "sylvester-o (qr)": dict(posterior_flow=F.Sylvester(num_layers=4, num_ortho_vectors=LATENT // 2)),
+        "sylvester-o (polar)": dict(posterior_flow=F.Sylvester(num_layers=4, num_ortho_vectors=LATENT // 2,
+                                                              orthogonalization="polar")),
+        "sylvester-h": dict(posterior_flow=F.Sylvester(num_layers=4, num_ortho_vectors=4, kind="householder")),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="--steps 5 --repeats 2")
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.repeats = 5, 2
+    batch = 100
+    x = (np.random.default_rng(0).random((batch * args.steps, 28, 28, 1)) < 0.3).astype("float32")
+    data = tfvae.data.from_numpy(x, batch_size=batch, shuffle=False)
+    models = {}
+    for name, kwargs in variants().items():
+        keras.utils.set_random_seed(0)
+        vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP([512, 256]),
+                        decoder=tfvae.nets.MLP([256, 512]), seed=0, **kwargs)
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+        start = time.perf_counter()
+        vae.fit(data, epochs=1, verbose=0)
+        print(f"{name:<22} first epoch (trace + XLA compile + {args.steps} steps): "
+              f"{time.perf_counter() - start:.1f} s", flush=True)
+        models[name] = vae
+    times = {name: [] for name in models}
+    for _ in range(args.repeats):
+        for name, vae in models.items():
+            start = time.perf_counter()
+            vae.fit(data, epochs=1, verbose=0)
+            times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    base = statistics.median(times["vae"])
+    print(f"\nmedian over {args.repeats} epochs of {args.steps} steps, batch {batch}, XLA\n")
+    print(f"{'variant':<22}{'ms / step':>10}{'x vae':>8}")
+    for name, ts in times.items():
+        print(f"{name:<22}{statistics.median(ts):>10.1f}{statistics.median(ts) / base:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
