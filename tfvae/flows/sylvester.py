@@ -167,7 +167,7 @@ class Sylvester(ForwardOnlyFlow):
     @classmethod
     def from_config(cls, config):
         # Saved before `orthogonalization` existed: those Q were polar factors.
-        return cls(**{"orthogonalization": "polar", **config})
+        return super().from_config({"orthogonalization": "polar", **config})
 
 
 def _triangular(raw):
