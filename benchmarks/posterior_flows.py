@@ -27,18 +27,23 @@ import tfvae  # noqa: E402  (quiet TF logs) -- before keras
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mnist_table import DECODER, ENCODER, LATENT, tfvae_variants  # noqa: E402
+
 F = tfvae.flows
-LATENT = 16
 
 
 def variants():
+    """mnist_table's posterior-flow variants, plus Sylvester-O with the polar
+    iteration (its config, one key changed) and Sylvester-H."""
+    table = tfvae_variants()
+    sylvester = table["sylvester-o"]["posterior_flow"]
+    polar = F.Sylvester.from_config({**sylvester.get_config(), "orthogonalization": "polar"})
     return {
-        "vae": dict(),
-        "iaf": dict(posterior_flow=F.IAF(num_layers=2, hidden_units=(128, 128, 128))),
-        "planar": dict(posterior_flow=F.Planar(num_layers=8)),
-        "sylvester-o (qr)": dict(posterior_flow=F.Sylvester(num_layers=4, num_ortho_vectors=LATENT // 2)),
-        "sylvester-o (polar)": dict(posterior_flow=F.Sylvester(num_layers=4, num_ortho_vectors=LATENT // 2,
-                                                              orthogonalization="polar")),
+        "vae": table["vae"],
+        "iaf": table["iaf"],
+        "planar": table["planar"],
+        f"sylvester-o ({sylvester.orthogonalization})": table["sylvester-o"],
+        "sylvester-o (polar)": dict(posterior_flow=polar),
         "sylvester-h": dict(posterior_flow=F.Sylvester(num_layers=4, num_ortho_vectors=4, kind="householder")),
     }
 
@@ -57,8 +62,8 @@ def main():
     models = {}
     for name, kwargs in variants().items():
         keras.utils.set_random_seed(0)
-        vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP([512, 256]),
-                        decoder=tfvae.nets.MLP([256, 512]), seed=0, **kwargs)
+        vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP(list(ENCODER)),
+                        decoder=tfvae.nets.MLP(list(DECODER)), seed=0, **kwargs)
         vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
         start = time.perf_counter()
         vae.fit(data, epochs=1, verbose=0)
