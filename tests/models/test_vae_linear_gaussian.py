@@ -18,9 +18,10 @@ import tfvae
 D, d, SIGMA = 5, 2, 0.5
 
 
-def _ppca_vae(W, b, q_var):
+def _ppca_vae(W, b, q_var, **kwargs):
     vae = tfvae.VAE(input_shape=(D,), latent_dim=d, encoder=keras.layers.Identity(),
-                    decoder=keras.layers.Identity(), likelihood=tfvae.likelihoods.Gaussian(scale=SIGMA), seed=0)
+                    decoder=keras.layers.Identity(), likelihood=tfvae.likelihoods.Gaussian(scale=SIGMA), seed=0,
+                    **kwargs)
     vae.decoder_head.proj.kernel.assign(W.T.astype("float32"))
     vae.decoder_head.proj.bias.assign(b.astype("float32"))
     sigma_post = np.linalg.inv(np.eye(d) + W.T @ W / SIGMA**2)
@@ -54,6 +55,29 @@ def test_exact_posterior_makes_every_bound_tight():
     vae.compile()
     metrics = vae.evaluate(x, batch_size=64, return_dict=True, verbose=0)
     assert metrics["elbo"] == pytest.approx(exact.mean(), abs=0.05)
+
+
+@pytest.mark.parametrize("estimator,k", [("doubly_reparameterized", 6), ("doubly_reparameterized", 1),
+                                         ("reparameterization", 6)])
+def test_doubly_reparameterised_encoder_gradient_vanishes_at_the_exact_posterior(estimator, k):
+    """q(z|x) = p(z|x) makes every log weight equal to log p(x), whatever z:
+    the DReG (at K = 1 path-derivative) encoder gradient is then exactly
+    zero on every draw, while the plain estimator keeps its zero-mean score
+    term, noise that does not vanish at the optimum (Roeder et al., 2017)."""
+    W = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    W = np.linalg.qr(np.random.default_rng(1).normal(size=(D, D)))[0] @ W
+    b = np.linspace(-1, 1, D)
+    vae, _ = _ppca_vae(W, b, np.diag(np.linalg.inv(np.eye(d) + W.T @ W / SIGMA**2)), num_importance_samples=k,
+                       analytic_kl=False, gradient_estimator=estimator)
+    x, _ = _data(W, b, n=16)
+    with tf.GradientTape() as tape:
+        loss, _ = vae.compute_bound(tf.constant(x), tf.constant([2, 9], tf.int64), training=True)
+    grads = tape.gradient(loss, vae.posterior.trainable_variables)
+    largest = max(float(tf.reduce_max(tf.abs(g))) for g in grads)
+    if estimator == "doubly_reparameterized":
+        assert largest < 2e-3
+    else:
+        assert largest > 0.05
 
 
 def test_importance_sampling_converges_and_elbo_stays_below():

@@ -3,7 +3,8 @@
     python tests/scale/_train.py '{"models": ["vae"], "strategy": "mirrored", ...}'
 
 Settings (JSON, all optional but `out`):
-    models: list of "vae" (RealNVP prior + IAF posterior), "cvae" (ConditionalVAE,
+    models: list of "vae" (RealNVP prior + IAF posterior), "iwae" (IWAE, K = 3,
+        with its doubly-reparameterised gradient), "cvae" (ConditionalVAE,
         labels, MAF prior), "flow" (FlowModel, RealNVP), "glow" (FlowModel,
         Glow with ActNorm data init).
     strategy: "default", "mirrored" (with `cpus` logical CPUs),
@@ -43,7 +44,7 @@ def zero_noise():
 
 def data(kind, n):
     rng = np.random.default_rng(123)
-    if kind in ("vae", "cvae"):
+    if kind in ("vae", "iwae", "cvae"):
         x = (rng.uniform(size=(n, 12)) < np.linspace(0.1, 0.9, 12)).astype(np.float32)
         y = rng.integers(0, 3, size=n).astype(np.int32)
         return (x, y) if kind == "cvae" else (x,)
@@ -59,6 +60,9 @@ def build(kind):
                          decoder=tfvae.nets.MLP([16]), likelihood="bernoulli",
                          prior=tfvae.priors.FlowPrior(tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,))),
                          posterior_flow=tfvae.flows.IAF(num_layers=1, hidden_units=(8,)), seed=7)
+    if kind == "iwae":
+        return tfvae.VAE(input_shape=(12,), latent_dim=3, encoder=tfvae.nets.MLP([16]),
+                         decoder=tfvae.nets.MLP([16]), num_importance_samples=3, seed=7)
     if kind == "cvae":
         return tfvae.ConditionalVAE(input_shape=(12,), latent_dim=3, num_classes=3,
                                     encoder=tfvae.nets.MLP([16]), decoder=tfvae.nets.MLP([16]),

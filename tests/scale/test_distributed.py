@@ -57,12 +57,12 @@ def _mirrored(tmp_path, models):
 
 @pytest.mark.slow
 def test_mirrored_two_cpus_equals_one_device(tmp_path):
-    """Every model -- VAE (RealNVP prior + IAF posterior), ConditionalVAE
+    """Every model -- VAE (RealNVP prior + IAF posterior), IWAE (DReG), ConditionalVAE
     (MAF prior), FlowModel (RealNVP; Glow with ActNorm data init) -- under
     MirroredStrategy over 2 logical CPUs vs 1 device. ~100 s per pair of
     models on the shared 2-core machine, hence slow; the default suite's
     two-worker test runs the same step code through the collective runtime."""
-    _mirrored(tmp_path, ["vae", "glow", "flow", "cvae"])
+    _mirrored(tmp_path, ["vae", "iwae", "glow", "flow", "cvae"])
 
 
 @pytest.mark.slow
@@ -80,7 +80,7 @@ def test_mirrored_with_noise_trains_like_one_device(tmp_path):
 
 
 @pytest.mark.parametrize("models", [
-    ["vae"],
+    ["vae", "iwae"],
     pytest.param(["flow", "glow"], marks=pytest.mark.slow),
     # Known gap: Keras 3.15's `_maybe_symbolic_build` averages the first
     # batch across workers with `strategy.reduce`, which fails on an (x, c)
@@ -92,7 +92,8 @@ def test_mirrored_with_noise_trains_like_one_device(tmp_path):
 def test_two_workers_on_localhost_equal_one_device(tmp_path, models):
     """Two worker processes, MultiWorkerMirroredStrategy over the real TF
     collective runtime on 127.0.0.1 (TF_CONFIG), train a VAE with a RealNVP
-    prior and an IAF posterior (slow: FlowModel, ConditionalVAE, Glow);
+    prior and an IAF posterior and an IWAE with its doubly-reparameterised
+    gradient (slow: FlowModel, ConditionalVAE, Glow);
     both workers end with identical weights, equal (within float32
     summation order) to one device trained in this process on the same
     global batches. Only the chief writes to `out`; worker 1 writes to a

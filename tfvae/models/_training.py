@@ -6,7 +6,10 @@ optional per-dimension analytic KL `(batch, D)`; plus the attributes
 `num_importance_samples`, `free_bits`, `latent_dim`, `beta_weight` and
 `seed_generator`. A conditional model overrides `unpack_data(data) ->
 (x, condition)`; the condition (or None) is passed on to `bound_terms`
-as `condition=`. The density maths lives in the model and in
+as `condition=`. A model with `doubly_reparameterized = True` also
+accepts `gradient_scale=` in `bound_terms` (see
+`tfvae.objectives.gradients`): training then gets the DReG gradient of the
+same loss. The density maths lives in the model and in
 `tfvae.objectives`; this module only turns it into a loss and metrics.
 """
 
@@ -15,6 +18,7 @@ import tensorflow as tf
 
 from tfvae.models import _steps
 from tfvae.objectives.bounds import free_bits_kl, iwae_bound
+from tfvae.objectives.gradients import GradientScale, dreg_factor
 
 
 class BoundTrainer:
@@ -35,11 +39,16 @@ class BoundTrainer:
         """Returns the scalar loss and the per-example metric values."""
         k = self.num_importance_samples
         extra = {} if condition is None else {"condition": condition}
+        scale = None
+        if training and getattr(self, "doubly_reparameterized", False):
+            extra["gradient_scale"] = scale = GradientScale()
         log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training, **extra)
         reconstruction = tf.reduce_mean(log_px, axis=0)
         kl = tf.reduce_sum(kl_dims, axis=-1) if kl_dims is not None else tf.reduce_mean(log_q - log_pz, axis=0)
         values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
         beta = tf.cast(self.beta_weight, tf.float32)
+        if scale is not None:  # DReG; at K = 1 the path derivative (factor 1)
+            scale.factor = dreg_factor(log_px + beta * (log_pz - log_q), beta)[..., None]
         if k == 1:
             if self.free_bits > 0:
                 kl_term = free_bits_kl(kl_dims if kl_dims is not None else kl, self.free_bits, self.latent_dim)

@@ -13,6 +13,7 @@ from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
 from tfvae.nets._validate import nonnegative_float, positive_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
+from tfvae.objectives.gradients import uses_dreg
 from tfvae.posteriors.gaussian import DiagonalGaussian
 
 
@@ -32,6 +33,8 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         elbo           = reconstruction − kl                  (≤ log p(x))
         loss           = −(reconstruction − β · max-floor(kl))     K = 1
                          −log (1/K) Σ_k p(x|z_k) [p(z_k)/q(z_k|x)]^β   K > 1
+    For K > 1 the encoder's gradient is by default the doubly-reparameterised
+    estimator of that same loss (see `gradient_estimator`).
     All metrics are nats per example with every constant kept.
 
     Args:
@@ -50,6 +53,15 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
             KL (K = 1 only).
         num_importance_samples: K; K > 1 trains the IWAE bound.
         analytic_kl: use the closed-form KL when one exists.
+        gradient_estimator: how the encoder's gradient is estimated.
+            "reparameterization": the plain reparameterised gradient.
+            "doubly_reparameterized": DReG (Tucker et al., 2019; see
+            `tfvae.objectives.gradients`): the same expectation without the
+            score term whose noise grows with K; Gaussian posteriors only
+            (it needs log q at fixed parameters, i.e. a flow's inverse), and
+            at K = 1 it is the path derivative of a Monte Carlo KL, so it
+            needs `analytic_kl=False` there. "auto" (default): DReG when
+            K > 1 and there is no posterior flow, else reparameterization.
         seed: seed of the model's `SeedGenerator` (training noise).
 
     Conditioning: the internal methods (`posterior_params`, `decoder_params`,
@@ -65,7 +77,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
 
     def __init__(self, input_shape, latent_dim, encoder=None, decoder=None, likelihood="bernoulli",
                  prior="normal", posterior_flow=None, beta=1.0, free_bits=0.0,
-                 num_importance_samples=1, analytic_kl=True, seed=None, **kwargs):
+                 num_importance_samples=1, analytic_kl=True, gradient_estimator="auto", seed=None, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = positive_int_tuple(input_shape, "input_shape")
         if len(self.data_shape) not in (1, 3):
@@ -80,6 +92,9 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
                              f"bound. Received: free_bits={free_bits}, "
                              f"num_importance_samples={num_importance_samples}")
         self.analytic_kl = bool(analytic_kl)
+        self.gradient_estimator = gradient_estimator
+        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, self.analytic_kl,
+                                                posterior_flow is not None)
         self.seed = seed
 
         self.encoder = _layer(encoder, "encoder") if encoder is not None else MLP([512, 256], name="encoder")
@@ -140,14 +155,24 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         likelihood parameters of p(x | z[, c])."""
         return self.decoder_head(self.decoder(_join(z, condition), training=training))
 
-    def sample_posterior(self, x, num_samples, seed, training=False, condition=None):
+    def sample_posterior(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):
         """Draws z_K ~ q(z|x) by reparameterisation.
+
+        With a `gradient_scale` (a `tfvae.objectives.GradientScale`; Gaussian
+        posterior only) z_0 passes through it and log q is evaluated with
+        q's parameters held fixed, so the encoder's gradient flows only
+        through z, scaled: the doubly-reparameterised estimator.
 
         Returns:
             z `(k, batch, D)`, log q(z|x) `(k, batch)`, loc, scale `(batch, D)`.
         """
         loc, scale, h = self.posterior_params(x, training, condition)
         z0 = DiagonalGaussian.sample(loc, scale, num_samples, seed)
+        if gradient_scale is not None:
+            if self.posterior_flow is not None:
+                raise ValueError("The doubly-reparameterised gradient needs a Gaussian posterior.")
+            z0 = gradient_scale(z0)
+            return z0, DiagonalGaussian.log_prob(z0, tf.stop_gradient(loc), tf.stop_gradient(scale)), loc, scale
         log_q = DiagonalGaussian.log_prob(z0, loc, scale)
         if self.posterior_flow is None:
             return z0, log_q, loc, scale
@@ -156,11 +181,12 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
         return (tf.reshape(zk, [k, b, self.latent_dim]), log_q - tf.reshape(log_det, [k, b]), loc, scale)
 
-    def bound_terms(self, x, num_samples, seed, training=False, condition=None):
+    def bound_terms(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):
         """log p(x|z[,c]), log p(z[|c]), log q(z|x[,c]) each `(k, batch)`, and
         the per-dimension analytic KL `(batch, D)` or None. `condition`:
-        `(batch, C)` float32 or None (unconditional)."""
-        z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training, condition)
+        `(batch, C)` float32 or None (unconditional); `gradient_scale`: see
+        `sample_posterior`."""
+        z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training, condition, gradient_scale)
         k, b = tf.shape(z)[0], tf.shape(z)[1]
         flat_z = tf.reshape(z, [k * b, self.latent_dim])
         flat_c = None if condition is None else _repeat(condition, k)
@@ -246,7 +272,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
                             if self.posterior_flow is not None else None),
             beta=self.beta, free_bits=self.free_bits,
             num_importance_samples=self.num_importance_samples,
-            analytic_kl=self.analytic_kl, seed=self.seed,
+            analytic_kl=self.analytic_kl, gradient_estimator=self.gradient_estimator, seed=self.seed,
         )
         return config
 

@@ -1,7 +1,10 @@
-"""Pure functions of log-densities: Gaussian densities, KLs, ELBO/IWAE bounds."""
+"""Pure functions of log-densities: Gaussian densities, KLs, ELBO/IWAE bounds,
+and the doubly-reparameterised gradient of the IWAE bound."""
 
 from tfvae.objectives.bounds import free_bits_kl
 from tfvae.objectives.bounds import iwae_bound
 from tfvae.objectives.gaussian import kl_normal_standard
 from tfvae.objectives.gaussian import normal_log_prob
 from tfvae.objectives.gaussian import standard_normal_log_prob
+from tfvae.objectives.gradients import GradientScale
+from tfvae.objectives.gradients import dreg_factor
