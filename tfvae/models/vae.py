@@ -15,6 +15,7 @@ from tfvae.nets._validate import nonnegative_float, positive_float, positive_int
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.gradients import uses_dreg
 from tfvae.posteriors.gaussian import DiagonalGaussian
+from tfvae.posteriors.score import flow_sample_and_score
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -53,15 +54,17 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
             KL (K = 1 only).
         num_importance_samples: K; K > 1 trains the IWAE bound.
         analytic_kl: use the closed-form KL when one exists.
-        gradient_estimator: how the encoder's gradient is estimated.
+        gradient_estimator: how the gradient of log q (and so the encoder's
+            and posterior flow's gradient) is estimated.
             "reparameterization": the plain reparameterised gradient.
-            "doubly_reparameterized": DReG (Tucker et al., 2019; see
-            `tfvae.objectives.gradients`): the same expectation without the
-            score term whose noise grows with K; Gaussian posteriors only
-            (it needs log q at fixed parameters, i.e. a flow's inverse), and
-            at K = 1 it is the path derivative of a Monte Carlo KL, so it
-            needs `analytic_kl=False` there. "auto" (default): DReG when
-            K > 1 and there is no posterior flow, else reparameterization.
+            "doubly_reparameterized": the path gradient through z alone
+            (see `tfvae.objectives.gradients`), the same expectation
+            without the zero-mean score term: DReG (Tucker et al., 2019)
+            for K > 1, "sticking the landing" (Roeder et al., 2017) for
+            K = 1, where it needs a Monte Carlo KL (a posterior flow, a
+            prior without a closed-form KL, or `analytic_kl=False`).
+            "auto" (default): "doubly_reparameterized" whenever log q enters
+            the loss as a Monte Carlo term, else "reparameterization".
         seed: seed of the model's `SeedGenerator` (training noise).
 
     Conditioning: the internal methods (`posterior_params`, `decoder_params`,
@@ -93,8 +96,6 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
                              f"num_importance_samples={num_importance_samples}")
         self.analytic_kl = bool(analytic_kl)
         self.gradient_estimator = gradient_estimator
-        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, self.analytic_kl,
-                                                posterior_flow is not None)
         self.seed = seed
 
         self.encoder = _layer(encoder, "encoder") if encoder is not None else MLP([512, 256], name="encoder")
@@ -103,6 +104,8 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         self.likelihood.event_ndims = len(self.data_shape)
         self.prior = priors_lib.get(prior, self.latent_dim, context_dim=self.condition_dim)
         self.posterior_flow = _layer(posterior_flow, "posterior_flow") if posterior_flow is not None else None
+        monte_carlo_kl = not (self.analytic_kl and self.posterior_flow is None and self.prior.has_analytic_kl)
+        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, monte_carlo_kl)
         self.posterior = DiagonalGaussian(self.latent_dim, name="posterior")
         self.decoder_head = DecoderHead(self.data_shape, self.likelihood.num_params, name="decoder_head")
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
@@ -158,28 +161,35 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
     def sample_posterior(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):
         """Draws z_K ~ q(z|x) by reparameterisation.
 
-        With a `gradient_scale` (a `tfvae.objectives.GradientScale`; Gaussian
-        posterior only) z_0 passes through it and log q is evaluated with
-        q's parameters held fixed, so the encoder's gradient flows only
-        through z, scaled: the doubly-reparameterised estimator.
+        With a `gradient_scale` (a `tfvae.objectives.GradientScale`) z_K
+        passes through it and log q's gradient is that of log q(z; φ) at
+        fixed parameters φ, so the encoder's (and flow's) gradient flows
+        only through z, scaled: the path / doubly-reparameterised
+        estimator. With a flow, ∇_z log q_K comes from the flow's Jacobian
+        (`tfvae.posteriors.score`); the values returned are unchanged.
 
         Returns:
             z `(k, batch, D)`, log q(z|x) `(k, batch)`, loc, scale `(batch, D)`.
         """
         loc, scale, h = self.posterior_params(x, training, condition)
         z0 = DiagonalGaussian.sample(loc, scale, num_samples, seed)
-        if gradient_scale is not None:
-            if self.posterior_flow is not None:
-                raise ValueError("The doubly-reparameterised gradient needs a Gaussian posterior.")
+        if self.posterior_flow is None:
+            if gradient_scale is None:
+                return z0, DiagonalGaussian.log_prob(z0, loc, scale), loc, scale
             z0 = gradient_scale(z0)
             return z0, DiagonalGaussian.log_prob(z0, tf.stop_gradient(loc), tf.stop_gradient(scale)), loc, scale
-        log_q = DiagonalGaussian.log_prob(z0, loc, scale)
-        if self.posterior_flow is None:
-            return z0, log_q, loc, scale
         k, b = tf.shape(z0)[0], tf.shape(z0)[1]
-        context = _repeat(h, k)
-        zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
-        return (tf.reshape(zk, [k, b, self.latent_dim]), log_q - tf.reshape(log_det, [k, b]), loc, scale)
+        z0, context = tf.reshape(z0, [k * b, self.latent_dim]), _repeat(h, k)
+        if gradient_scale is None:
+            zk, log_det = self.posterior_flow(z0, context=context)
+            log_q = DiagonalGaussian.log_prob(z0, _repeat(loc, k), _repeat(scale, k)) - log_det
+            return tf.reshape(zk, [k, b, self.latent_dim]), tf.reshape(log_q, [k, b]), loc, scale
+        zk, log_q, score = flow_sample_and_score(self.posterior_flow, z0, _repeat(loc, k), _repeat(scale, k), context)
+        zk = gradient_scale(tf.reshape(zk, [k, b, self.latent_dim]))
+        # log q_K's value, with the gradient sᵀ ∂z_K/∂φ: through z_K only.
+        score = tf.reshape(score, [k, b, self.latent_dim])
+        log_q = tf.reshape(tf.stop_gradient(log_q), [k, b]) + tf.reduce_sum(score * (zk - tf.stop_gradient(zk)), -1)
+        return zk, log_q, loc, scale
 
     def bound_terms(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):
         """log p(x|z[,c]), log p(z[|c]), log q(z|x[,c]) each `(k, batch)`, and

@@ -19,10 +19,16 @@ where ∂log w_k/∂z_k holds q's parameters fixed. β = 1 gives the paper's
 w̃_k²; K = 1 gives w̃ = 1, the path derivative ("sticking the landing",
 Roeder et al., 2017). The decoder's and prior's gradients are unchanged.
 
-So a model computes the bound as usual, except that log q is evaluated
-with `stop_gradient` on (μ, σ) and z passes through a `GradientScale`
-whose factor 1 − β + β w̃_k is set once the weights are known: the plain
-gradient of the IWAE loss is then the DReG estimator, in one backward pass.
+The identity needs only that z_k is a reparameterised sample, so it
+holds for flow posteriors too (z_k = z_K, φ also the flow's weights),
+with ∂log w_k/∂z_k taking ∇_z log q_K at fixed parameters
+(`tfvae.posteriors.score`).
+
+So a model computes the bound as usual, except that log q's gradient is
+taken at fixed parameters (for a Gaussian, `stop_gradient` on (μ, σ)) and
+z passes through a `GradientScale` whose factor 1 − β + β w̃_k is set once
+the weights are known: the plain gradient of the loss is then the DReG
+estimator, in one backward pass.
 
 References:
     Tucker, Lawson, Gu, Maddison. Doubly Reparameterized Gradient
@@ -76,26 +82,22 @@ def dreg_factor(log_weights, beta=1.0, axis=0):
 ESTIMATORS = ("auto", "reparameterization", "doubly_reparameterized")
 
 
-def uses_dreg(estimator, k, analytic_kl, has_flow):
-    """Whether a VAE trains with the DReG gradient: `estimator` is its
-    `gradient_estimator` (one of `ESTIMATORS`), K its number of importance
-    samples. Raises ValueError for a name it doesn't know, for DReG with a
-    posterior flow (log q at fixed parameters needs the flow's inverse),
-    and for DReG at K = 1 with the analytic KL (nothing to estimate).
-    "auto" is DReG for K > 1 without a posterior flow."""
+def uses_dreg(estimator, k, monte_carlo_kl):
+    """Whether a VAE trains with the path / DReG gradient: `estimator` is
+    its `gradient_estimator` (one of `ESTIMATORS`), K its number of
+    importance samples, `monte_carlo_kl` whether its K = 1 KL term is a
+    Monte Carlo estimate. "auto" chooses it whenever log q is a Monte Carlo
+    term of the loss. Raises ValueError for an unknown name, and for DReG
+    at K = 1 with an analytic KL (there is no log q term to estimate)."""
     if estimator not in ESTIMATORS:
         raise ValueError(f"Expected `gradient_estimator` to be one of {ESTIMATORS}. "
                          f"Received: gradient_estimator={estimator!r}")
     if estimator == "auto":
-        return k > 1 and not has_flow
+        return k > 1 or monte_carlo_kl
     if estimator == "reparameterization":
         return False
-    if has_flow:
-        raise ValueError("gradient_estimator='doubly_reparameterized' evaluates log q(z|x) at fixed parameters, "
-                         "which a posterior flow can only do through its inverse; use it with the Gaussian "
-                         "posterior (posterior_flow=None) or pass gradient_estimator='reparameterization'.")
-    if k == 1 and analytic_kl:
+    if k == 1 and not monte_carlo_kl:
         raise ValueError("With num_importance_samples=1, gradient_estimator='doubly_reparameterized' is the path "
-                         "derivative of a Monte Carlo KL; pass analytic_kl=False (or keep the analytic KL with "
-                         "gradient_estimator='reparameterization').")
+                         "derivative of a Monte Carlo KL, but this model's KL is analytic; pass analytic_kl=False "
+                         "(or keep the analytic KL with gradient_estimator='reparameterization').")
     return True

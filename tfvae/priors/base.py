@@ -25,7 +25,13 @@ class Prior(keras.layers.Layer):
     p(z). `context_dim` is set by the model, like `latent_dim`.
     Priors may own weights (mixtures, flows); they are trained by the same
     `fit` as the encoder and decoder.
+
+    `has_analytic_kl` (class attribute) says whether `kl_from_gaussian` has
+    a closed form, so a model can tell before any call whether its KL term
+    will be a Monte Carlo estimate.
     """
+
+    has_analytic_kl = False
 
     def __init__(self, latent_dim=None, context_dim=None, **kwargs):
         # Log-densities stay float32 under a mixed-precision policy.

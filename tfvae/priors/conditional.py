@@ -42,6 +42,7 @@ class ConditionalNormal(Prior):
     """
 
     requires_context = True
+    has_analytic_kl = True
 
     def __init__(self, hidden_units=(64,), latent_dim=None, context_dim=None, **kwargs):
         super().__init__(latent_dim=latent_dim, context_dim=context_dim, **kwargs)

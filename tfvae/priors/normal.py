@@ -12,6 +12,8 @@ class StandardNormal(Prior):
     """p(z) = N(0, I_D); no weights. KL from a diagonal Gaussian is analytic:
     KL_d = ½(μ_d² + σ_d² − 1) − log σ_d."""
 
+    has_analytic_kl = True
+
     def log_prob(self, z, context=None):
         return standard_normal_log_prob(z)
 
