@@ -42,7 +42,8 @@ def variants(latent_dim):
 def run(name, kwargs, args, train, x_test):
     keras.utils.set_random_seed(args.seed)
     vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=args.latent_dim, encoder=tfvae.nets.MLP([256, 128]),
-                    decoder=tfvae.nets.MLP([128, 256]), likelihood="bernoulli", seed=args.seed, **kwargs)
+                    decoder=tfvae.nets.MLP([128, 256]), likelihood="bernoulli", seed=args.seed,
+                    gradient_estimator=args.gradient_estimator, **kwargs)
     vae.compile(optimizer=keras.optimizers.Adam(args.lr), jit_compile=True)
     start = time.perf_counter()
     vae.fit(train, epochs=args.epochs, verbose=0, callbacks=[tfvae.callbacks.KLWarmup(epochs=args.warmup)])
@@ -69,6 +70,10 @@ def main():
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--gradient-estimator", default="auto",
+                        choices=("auto", "reparameterization", "doubly_reparameterized"),
+                        help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
+                             "figures from before path gradients became the default")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
 

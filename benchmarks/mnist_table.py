@@ -106,7 +106,7 @@ def run_tfvae(name, args, x_train, x_val, x_test):
     keras.utils.set_random_seed(args.seed)
     vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP(list(ENCODER)),
                     decoder=tfvae.nets.MLP(list(DECODER)), likelihood="bernoulli", seed=args.seed,
-                    **tfvae_variants()[name])
+                    gradient_estimator=args.gradient_estimator, **tfvae_variants()[name])
     vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
     keep_best = dict()
     if len(x_val):
@@ -167,6 +167,10 @@ def main():
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--gradient-estimator", default="auto",
+                        choices=("auto", "reparameterization", "doubly_reparameterized"),
+                        help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
+                             "figures from before path gradients became the default")
     parser.add_argument("--pythae", action="store_true", help="also train pythae's version of each variant")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
