@@ -71,7 +71,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="*", default=None)
     parser.add_argument("--gradient-estimator", default="auto",
-                        choices=("auto", "reparameterization", "doubly_reparameterized"),
+                        choices=tfvae.objectives.gradients.ESTIMATORS,
                         help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
                              "figures from before path gradients became the default")
     parser.add_argument("--json", default=None, help="also write the rows to this file")

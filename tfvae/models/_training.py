@@ -3,8 +3,8 @@
 A model using this mixin provides `bound_terms(x, k, seed, training)`
 returning `(log p(x|z), log p(z), log q(z|x))`, each `(k, batch)`, and an
 optional per-dimension analytic KL `(batch, D)`; plus the attributes
-`num_importance_samples`, `free_bits`, `latent_dim`, `beta_weight` and
-`seed_generator`. A conditional model overrides `unpack_data(data) ->
+`num_importance_samples`, `free_bits`, `latent_dim`, `beta_weight`,
+`doubly_reparameterized` and `seed_generator`. A conditional model overrides `unpack_data(data) ->
 (x, condition)`; the condition (or None) is passed on to `bound_terms`
 as `condition=`. A model with `doubly_reparameterized = True` also
 accepts `gradient_scale=` in `bound_terms` (see
@@ -40,7 +40,7 @@ class BoundTrainer:
         k = self.num_importance_samples
         extra = {} if condition is None else {"condition": condition}
         scale = None
-        if training and getattr(self, "doubly_reparameterized", False):
+        if training and self.doubly_reparameterized:
             extra["gradient_scale"] = scale = GradientScale()
         log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training, **extra)
         reconstruction = tf.reduce_mean(log_px, axis=0)

@@ -34,8 +34,10 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         elbo           = reconstruction − kl                  (≤ log p(x))
         loss           = −(reconstruction − β · max-floor(kl))     K = 1
                          −log (1/K) Σ_k p(x|z_k) [p(z_k)/q(z_k|x)]^β   K > 1
-    For K > 1 the encoder's gradient is by default the doubly-reparameterised
-    estimator of that same loss (see `gradient_estimator`).
+    Wherever log q is a Monte Carlo term of that loss (K > 1, a posterior
+    flow, a prior with no closed-form KL), the encoder's gradient is by
+    default the path / doubly-reparameterised estimator of the same loss
+    (see `gradient_estimator`).
     All metrics are nats per example with every constant kept.
 
     Args:
@@ -179,16 +181,17 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
             z0 = gradient_scale(z0)
             return z0, DiagonalGaussian.log_prob(z0, tf.stop_gradient(loc), tf.stop_gradient(scale)), loc, scale
         k, b = tf.shape(z0)[0], tf.shape(z0)[1]
-        z0, context = tf.reshape(z0, [k * b, self.latent_dim]), _repeat(h, k)
+        context = _repeat(h, k)
         if gradient_scale is None:
-            zk, log_det = self.posterior_flow(z0, context=context)
-            log_q = DiagonalGaussian.log_prob(z0, _repeat(loc, k), _repeat(scale, k)) - log_det
-            return tf.reshape(zk, [k, b, self.latent_dim]), tf.reshape(log_q, [k, b]), loc, scale
-        zk, log_q, score = flow_sample_and_score(self.posterior_flow, z0, _repeat(loc, k), _repeat(scale, k), context)
+            zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
+            log_q = DiagonalGaussian.log_prob(z0, loc, scale) - tf.reshape(log_det, [k, b])
+            return tf.reshape(zk, [k, b, self.latent_dim]), log_q, loc, scale
+        zk, log_q, score = flow_sample_and_score(self.posterior_flow, tf.reshape(z0, [k * b, self.latent_dim]),
+                                                 _repeat(loc, k), _repeat(scale, k), context)
         zk = gradient_scale(tf.reshape(zk, [k, b, self.latent_dim]))
         # log q_K's value, with the gradient sᵀ ∂z_K/∂φ: through z_K only.
         score = tf.reshape(score, [k, b, self.latent_dim])
-        log_q = tf.reshape(tf.stop_gradient(log_q), [k, b]) + tf.reduce_sum(score * (zk - tf.stop_gradient(zk)), -1)
+        log_q = tf.reshape(log_q, [k, b]) + tf.reduce_sum(score * (zk - tf.stop_gradient(zk)), -1)
         return zk, log_q, loc, scale
 
     def bound_terms(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):

@@ -29,16 +29,15 @@ def flow_sample_and_score(flow, z0, loc, scale, context):
         loc, scale: `(N, D)` q_0's parameters, per row of `z0`.
         context: `(N, F)` the flow's context (or None).
     Returns:
-        z_K `(N, D)` and log q_K(z_K) `(N,)` as the plain forward pass gives
-        them, and the score s `(N, D)` at fixed parameters, without gradient.
+        z_K `(N, D)` (differentiable), and the value of log q_K(z_K) `(N,)`
+        and the score s `(N, D)` at fixed parameters, both without gradient.
     """
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(z0)
         zk, log_det = flow(z0, context=context)
-        log_q0 = DiagonalGaussian.log_prob(z0, loc, scale)
-        fixed = DiagonalGaussian.log_prob(z0, tf.stop_gradient(loc), tf.stop_gradient(scale)) - log_det
-    v = tape.gradient(fixed, z0)
+        log_q = DiagonalGaussian.log_prob(z0, tf.stop_gradient(loc), tf.stop_gradient(scale)) - log_det
+    v = tape.gradient(log_q, z0)
     jacobian = tape.batch_jacobian(zk, z0)
     del tape
     score = tf.linalg.solve(tf.linalg.matrix_transpose(jacobian), v[..., None])[..., 0]
-    return zk, log_q0 - log_det, tf.stop_gradient(score)
+    return zk, tf.stop_gradient(log_q), tf.stop_gradient(score)
