@@ -19,6 +19,8 @@ import tfvae  # first: it quiets TensorFlow's start-up logs
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from _tables import add_gradient_estimator_argument, print_gains  # noqa: E402
+
 F = tfvae.flows
 P = tfvae.priors
 
@@ -56,6 +58,7 @@ def run(name, kwargs, args, train, x_test):
         mi, au = float("nan"), -1
     bound = vae.evaluate(x_test, batch_size=360, return_dict=True, verbose=0)
     return {"variant": name, "log_likelihood": ll["log_likelihood"], "stderr": ll["stderr"],
+            "per_example": ll["per_example"].tolist(),
             "elbo": bound["elbo"], "kl": bound["kl"], "mutual_information": mi, "active_units": au,
             "train_seconds": train_s}
 
@@ -70,10 +73,7 @@ def main():
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="*", default=None)
-    parser.add_argument("--gradient-estimator", default="auto",
-                        choices=tfvae.objectives.gradients.ESTIMATORS,
-                        help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
-                             "figures from before path gradients became the default")
+    add_gradient_estimator_argument(parser)
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
 
@@ -97,12 +97,7 @@ def main():
         mi = "-" if np.isnan(r["mutual_information"]) else f"{r['mutual_information']:.2f}"
         print(f"{name:<20}{r['log_likelihood']:>9.2f} ± {r['stderr']:<4.2f}{r['elbo']:>10.2f}{r['kl']:>8.2f}"
               f"{mi:>8}{au:>5}{r['train_seconds']:>9.1f}", flush=True)
-    base = next((r for r in rows if r["variant"] == "vae"), None)
-    if base is not None:
-        print("\nlog p(x) gain over the plain VAE (nats):")
-        for r in rows:
-            if r is not base:
-                print(f"  {r['variant']:<20}{r['log_likelihood'] - base['log_likelihood']:+.2f}")
+    print_gains(rows, "per_example")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

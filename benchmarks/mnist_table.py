@@ -47,6 +47,7 @@ import tfvae  # first: it quiets TensorFlow's start-up logs
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from _tables import add_gradient_estimator_argument, mean_and_stderr, paired_gain, print_gains  # noqa: E402
 from vs_pythae import pythae_nets  # noqa: E402
 
 F = tfvae.flows
@@ -118,7 +119,7 @@ def run_tfvae(name, args, x_train, x_val, x_test):
             epochs=args.epochs, verbose=0, **keep_best)
     seconds = time.perf_counter() - start
     ll = tfvae.evaluation.log_likelihood(vae, x_test, num_samples=args.num_samples, seed=1)
-    return ll["log_likelihood"], ll["stderr"], seconds
+    return ll["per_example"], seconds
 
 
 def run_pythae(name, args, x_train, x_val, x_test):
@@ -152,8 +153,7 @@ def run_pythae(name, args, x_train, x_val, x_test):
     with torch.no_grad(), open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         per_example = [model.get_nll(to_torch(x_test[i:i + 1]), n_samples=args.num_samples,
                                      batch_size=min(100, args.num_samples)) for i in range(len(x_test))]
-    per_example = np.asarray(per_example)
-    return float(per_example.mean()), float(per_example.std(ddof=1) / np.sqrt(len(per_example))), seconds
+    return np.asarray(per_example, np.float32), seconds
 
 
 def main():
@@ -167,10 +167,7 @@ def main():
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", nargs="*", default=None)
-    parser.add_argument("--gradient-estimator", default="auto",
-                        choices=tfvae.objectives.gradients.ESTIMATORS,
-                        help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
-                             "figures from before path gradients became the default")
+    add_gradient_estimator_argument(parser)
     parser.add_argument("--pythae", action="store_true", help="also train pythae's version of each variant")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
@@ -200,27 +197,30 @@ def main():
           f"S = {args.num_samples} importance samples; log p(x) in nats per example\n")
     header = f"{'variant':<16}{'tfvae log p(x)':>18}{'train s':>9}"
     if args.pythae:
-        header += f"{'pythae log p(x)':>19}{'train s':>9}{'tfvae − pythae':>16}"
+        header += f"{'pythae log p(x)':>19}{'train s':>9}{'tfvae − pythae':>18}"
     print(header)
     print("-" * len(header))
     rows = []
     for name in names:
-        ll, se, seconds = run_tfvae(name, args, x_train, x_val, x_test)
-        row = {"variant": name, "tfvae": ll, "tfvae_stderr": se, "tfvae_seconds": seconds}
+        values, seconds = run_tfvae(name, args, x_train, x_val, x_test)
+        ll, se = mean_and_stderr(values)
+        row = {"variant": name, "tfvae": ll, "tfvae_stderr": se, "tfvae_seconds": seconds,
+               "tfvae_per_example": values.tolist()}
         line = f"{name:<16}{ll:>11.2f} ± {se:<4.2f}{seconds:>9.1f}"
         if args.pythae and name in PYTHAE:
-            p_ll, p_se, p_seconds = run_pythae(name, args, x_train, x_val, x_test)
-            row.update(pythae=p_ll, pythae_stderr=p_se, pythae_seconds=p_seconds)
-            line += f"{p_ll:>12.2f} ± {p_se:<4.2f}{p_seconds:>9.1f}{ll - p_ll:>+16.2f}"
+            p_values, p_seconds = run_pythae(name, args, x_train, x_val, x_test)
+            p_ll, p_se = mean_and_stderr(p_values)
+            diff, diff_se = paired_gain(values, p_values)
+            row.update(pythae=p_ll, pythae_stderr=p_se, pythae_seconds=p_seconds,
+                       pythae_per_example=p_values.tolist(), tfvae_minus_pythae=diff,
+                       tfvae_minus_pythae_stderr=diff_se)
+            line += f"{p_ll:>12.2f} ± {p_se:<4.2f}{p_seconds:>9.1f}{diff:>+11.2f} ± {diff_se:<4.2f}"
         print(line, flush=True)
         rows.append(row)
-    base = next((r for r in rows if r["variant"] == "vae"), None)
-    if base is not None:
-        print("\ntfvae log p(x) gain over its plain VAE (nats; the test-set standard error of a difference "
-              "is smaller than either ± since the same digits are scored):")
-        for r in rows:
-            if r is not base:
-                print(f"  {r['variant']:<16}{r['tfvae'] - base['tfvae']:+.2f}")
+    if args.pythae:
+        print("\n(tfvae − pythae: ± is the paired standard error over the same test images.)")
+    print_gains(rows, "tfvae_per_example", width=16, title="tfvae log p(x) gain over its plain VAE")
+    print_gains(rows, "pythae_per_example", width=16, title="pythae log p(x) gain over its plain VAE")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

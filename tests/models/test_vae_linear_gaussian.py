@@ -57,6 +57,22 @@ def test_exact_posterior_makes_every_bound_tight():
     assert metrics["elbo"] == pytest.approx(exact.mean(), abs=0.05)
 
 
+def test_dataset_evaluation_returns_exact_per_example_values_in_data_order():
+    """`tfvae.evaluation.log_likelihood` over 300 examples (two internal
+    batches of 256): at the exact posterior every estimate is exact, so
+    `per_example` must equal the closed form example by example, in order,
+    and the summary fields must be its mean and standard error."""
+    W = np.linalg.qr(np.random.default_rng(2).normal(size=(D, D)))[0][:, :d] * np.array([1.5, 0.7])
+    b = np.linspace(0, 1, D)
+    vae, _ = _ppca_vae(W, b, np.diag(np.linalg.inv(np.eye(d) + W.T @ W / SIGMA**2)))
+    x, exact = _data(W, b, n=300, seed=5)
+    result = tfvae.evaluation.log_likelihood(vae, x, num_samples=3)
+    assert result["per_example"].shape == (300,) and result["num_examples"] == 300
+    np.testing.assert_allclose(result["per_example"], exact, atol=2e-3)
+    assert result["log_likelihood"] == pytest.approx(result["per_example"].mean(), rel=1e-6)
+    assert result["stderr"] == pytest.approx(exact.std(ddof=1) / np.sqrt(300), rel=1e-3)
+
+
 @pytest.mark.parametrize("estimator,k", [("doubly_reparameterized", 6), ("doubly_reparameterized", 1),
                                          ("reparameterization", 6)])
 def test_doubly_reparameterised_encoder_gradient_vanishes_at_the_exact_posterior(estimator, k):

@@ -83,8 +83,13 @@ def log_likelihood(model, data, num_samples=1000, chunk_size=None, seed=0):
 
     Returns:
         dict with `log_likelihood` (nats per example), its standard error
-        over examples `stderr`, `num_examples`, and `bits_per_dim` (the
-        negative log-likelihood divided by `log 2 · prod(input_shape)`).
+        over examples `stderr`, `num_examples`, `bits_per_dim` (the
+        negative log-likelihood divided by `log 2 · prod(input_shape)`),
+        and `per_example`, the `(num_examples,)` float32 array of estimates
+        in data order. Two models scored on the same data compare by the
+        paired difference of their `per_example` arrays, whose standard
+        error is far smaller than either `stderr` (the spread between easy
+        and hard examples cancels).
     """
     conditional = getattr(model, "condition_dim", None) is not None
     if isinstance(data, tf.data.Dataset):
@@ -111,6 +116,7 @@ def log_likelihood(model, data, num_samples=1000, chunk_size=None, seed=0):
         "stderr": float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan"),
         "num_examples": int(len(values)),
         "bits_per_dim": -ll / (math.log(2.0) * dims),
+        "per_example": values,
     }
 
 

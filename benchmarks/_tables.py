@@ -1,0 +1,51 @@
+"""What `digits_table.py` and `mnist_table.py` share: the estimator flag and
+gains with a paired standard error.
+
+Two models scored on the same test examples are compared by the per-example
+difference d_n = log p_A(x_n) − log p_B(x_n): its mean is the gain, and
+sd(d) / sqrt(N) its standard error. That is far smaller than either model's
+own ± (most of which is the spread between easy and hard examples, shared by
+both), so it is the figure that says whether a gain is real.
+"""
+
+import numpy as np
+
+import tfvae
+
+
+def add_gradient_estimator_argument(parser):
+    parser.add_argument("--gradient-estimator", default="auto",
+                        choices=tfvae.objectives.gradients.ESTIMATORS,
+                        help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
+                             "figures from before path gradients became the default")
+
+
+def mean_and_stderr(values):
+    """`(mean, standard error of the mean)` of per-example values `(N,)`."""
+    values = np.asarray(values, np.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"Expected per-example values of shape (N,), N >= 2. Received shape {values.shape}")
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def paired_gain(a, b):
+    """`(mean(a − b), its standard error)`; a, b `(N,)` scored on the same examples in the same order."""
+    if np.shape(a) != np.shape(b):
+        raise ValueError(f"Expected per-example arrays of one shape. Received: {np.shape(a)} and {np.shape(b)}")
+    return mean_and_stderr(np.asarray(a, np.float64) - np.asarray(b, np.float64))
+
+
+def print_gains(rows, key, base="vae", width=20, title="log p(x) gain over the plain VAE"):
+    """Print each row's gain over the `base` row, ± the paired standard error.
+
+    `rows` are dicts with "variant" and `key` (a per-example array); rows
+    without `key` are skipped, and nothing is printed without a base row.
+    """
+    ref = next((r for r in rows if r["variant"] == base and key in r), None)
+    if ref is None:
+        return
+    print(f"\n{title} (nats; ± is the paired standard error over the same test examples):")
+    for r in rows:
+        if r is not ref and key in r:
+            gain, se = paired_gain(r[key], ref[key])
+            print(f"  {r['variant']:<{width}}{gain:+.2f} ± {se:.2f}")
