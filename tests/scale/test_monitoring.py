@@ -59,14 +59,17 @@ def test_tensorboard_scalars_and_image_grids(tmp_path):
 
 def test_nan_guard_stops_and_restores_last_good_weights(tmp_path, capsys):
     """A weight poisoned with NaN before batch 3 of epoch 2: the guard stops
-    at that batch, names it, and restores the end-of-epoch-1 weights, which
-    a ModelCheckpoint after it in the list then saves (not NaNs)."""
+    at that batch, names it, and restores the end-of-epoch-1 weights and
+    optimizer state (the NaN step left NaN in Adam's moments too), which a
+    ModelCheckpoint after it in the list then saves (not NaNs); `fit` can
+    then simply go on."""
     class Poison(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 
         def on_epoch_end(self, epoch, logs=None):
             self.good = [np.array(v) for v in self.model.weights]
+            self.good_optimizer = [np.array(v) for v in self.model.optimizer.variables]
 
         def on_train_batch_begin(self, batch, logs=None):
             if self.epoch == 1 and batch == 2:
@@ -84,11 +87,41 @@ def test_nan_guard_stops_and_restores_last_good_weights(tmp_path, capsys):
     assert len(history.epoch) == 2  # stopped in the second epoch
     for good, now in zip(poison.good, model.weights):
         np.testing.assert_array_equal(good, np.array(now))
+    for good, now in zip(poison.good_optimizer, model.optimizer.variables):
+        np.testing.assert_array_equal(good, np.array(now))
+    assert int(model.optimizer.iterations) == 4  # 2 steps per epoch, one epoch kept
     latest = tfvae.training.latest_checkpoint(str(tmp_path / "ckpt"))
     assert latest.endswith("ckpt-0002.weights.h5")
     reloaded = _vae()
     reloaded.load_weights(latest)
     assert all(np.isfinite(np.array(v)).all() for v in reloaded.weights)
+    again = model.fit(_images(), epochs=1, batch_size=16, verbose=0, callbacks=[guard])
+    assert guard.failure is None and np.isfinite(again.history["loss"][0])
+
+
+def test_nan_guard_restores_fresh_optimizer_state_after_a_first_epoch_failure():
+    """A NaN in the very first epoch: the snapshot is the start of training,
+    taken before Keras would have built the optimizer, so the guard builds
+    it first and restores zero moments and step count, not NaNs."""
+    class Poison(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 1:
+                kernel = self.model.decoder_head.proj.kernel
+                kernel.assign(kernel * np.nan)
+
+    model = _vae()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    start = [np.array(v) for v in model.weights]
+    guard = tfvae.training.NaNGuard(verbose=0)
+    model.fit(_images(), epochs=2, batch_size=16, verbose=0, callbacks=[guard, Poison()])
+    assert guard.failure["epoch"] == 0 and guard.failure["batch"] == 1
+    for before, now in zip(start, model.weights):
+        np.testing.assert_array_equal(before, np.array(now))
+    assert int(model.optimizer.iterations) == 0
+    for v in model.optimizer.variables:
+        if v is not model.optimizer._learning_rate:
+            assert not np.any(np.array(v)), v.path
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
 
 
 @pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])

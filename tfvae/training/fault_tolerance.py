@@ -128,18 +128,20 @@ def latest_checkpoint(directory):
 
 class NaNGuard(keras.callbacks.Callback):
     """Stops training at the first non-finite loss and restores the last good
-    weights.
+    weights and optimizer state.
 
     After every batch the logged metrics (`loss` and, if `all_metrics`, every
     other) are checked; on NaN or ±Inf training stops, the model's weights
-    are replaced by the last snapshot taken at the end of an epoch whose
-    metrics were finite (or at the start of training), and `self.failure`
-    records where it happened: `{"epoch", "batch", "step", "metric",
-    "value"}` (0-based epoch and batch, `step` counted over the run). Put it
-    *first* in the callback list so checkpoints written later in the same
-    batch or epoch see the restored weights. The optimizer's slots are not
-    restored (they may be non-finite too): resume from a checkpoint, with a
-    lower learning rate or `clipnorm`.
+    and the optimizer's variables (step count, moments, ...) are replaced by
+    the last snapshot taken at the end of an epoch whose metrics were finite
+    (or at the start of training), and `self.failure` records where it
+    happened: `{"epoch", "batch", "step", "metric", "value"}` (0-based epoch
+    and batch, `step` counted over the run). Put it *first* in the callback
+    list so checkpoints written later in the same batch or epoch see the
+    restored state. The non-finite step has usually left NaN in the
+    optimizer's moments as well as in the weights, so restoring both is what
+    lets `fit` simply be called again (typically with a lower learning rate
+    or `clipnorm`: the same step from the same state diverges the same way).
 
     Args:
         all_metrics: check every logged metric, not only `loss`.
@@ -155,8 +157,24 @@ class NaNGuard(keras.callbacks.Callback):
         self._epoch = 0
         self._step = 0
 
+    def _state(self):
+        """The variables a restore puts back: the model's weights and the
+        optimizer's, except its learning rate (a schedule or the user sets
+        that, and a non-finite step does not touch it)."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None:
+            return list(self.model.weights)
+        if not optimizer.built:
+            # Without a distribution strategy Keras builds the optimizer at
+            # the first step, after `on_train_begin`: build it now, the way
+            # `fit` does under a strategy, so the snapshot has its slots.
+            with self.model.distribute_strategy.scope():
+                optimizer.build(self.model.trainable_variables)
+        learning_rate = getattr(optimizer, "_learning_rate", None)
+        return list(self.model.weights) + [v for v in optimizer.variables if v is not learning_rate]
+
     def _snapshot(self):
-        self._good = [keras.ops.convert_to_numpy(v) for v in self.model.weights]
+        self._good = [(v, keras.ops.convert_to_numpy(v)) for v in self._state()]
 
     def on_train_begin(self, logs=None):
         self.failure = None
@@ -191,10 +209,10 @@ class NaNGuard(keras.callbacks.Callback):
             return
         self.failure = {"epoch": self._epoch, "batch": batch, "step": self._step, "metric": bad[0],
                         "value": bad[1]}
-        for v, good in zip(self.model.weights, self._good):
+        for v, good in self._good:
             v.assign(good)
         self.model.stop_training = True
         if self.verbose:
             print(f"NaNGuard: `{bad[0]}` became {bad[1]} at epoch {self._epoch + 1}, batch {batch + 1} "
-                  f"(step {self._step}); training stopped and the weights from the end of the last good "
-                  "epoch were restored.", flush=True)
+                  f"(step {self._step}); training stopped and the weights and optimizer state from the end "
+                  "of the last good epoch were restored.", flush=True)
