@@ -60,10 +60,17 @@ def test_fit_without_data_needs_steps():
         q.fit(verbose=0)
 
 
+class _NoPathGradient(tfvae.vi.families.Family):
+    """A user family with a sampler only: no `path_log_prob`."""
+
+    def transform(self, eps):
+        return eps, -0.5 * tf.reduce_sum(eps ** 2, -1)
+
+
 @pytest.mark.parametrize("make,match", [
     (lambda: tfvae.vi.VariationalApproximation("full_rank"), r"`family` to be a tfvae.vi family layer"),
-    (lambda: tfvae.vi.VariationalApproximation(tfvae.vi.FlowFamily(tfvae.flows.Planar(seed=0), 2),
-                                               stick_the_landing=True), r"`stick_the_landing=True` needs"),
+    (lambda: tfvae.vi.VariationalApproximation(_NoPathGradient(2), stick_the_landing=True),
+     r"`stick_the_landing=True` needs a family with a path gradient.*_NoPathGradient"),
 ])
 def test_bad_model_arguments(make, match):
     with pytest.raises(ValueError, match=match):

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tfvae import likelihoods as likelihoods_lib
 from tfvae import priors as priors_lib
+from tfvae.flows.score import flow_sample_and_score, path_log_prob
 from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models._heads import DecoderHead, flatten_features
@@ -15,7 +16,6 @@ from tfvae.nets._validate import nonnegative_float, positive_float, positive_int
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.gradients import uses_dreg
 from tfvae.posteriors.gaussian import DiagonalGaussian
-from tfvae.posteriors.score import flow_sample_and_score
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -168,7 +168,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
         fixed parameters φ, so the encoder's (and flow's) gradient flows
         only through z, scaled: the path / doubly-reparameterised
         estimator. With a flow, ∇_z log q_K comes from the flow's Jacobian
-        (`tfvae.posteriors.score`); the values returned are unchanged.
+        (`tfvae.flows.score`); the values returned are unchanged.
 
         Returns:
             z `(k, batch, D)`, log q(z|x) `(k, batch)`, loc, scale `(batch, D)`.
@@ -186,12 +186,13 @@ class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
             zk, log_det = self.posterior_flow(tf.reshape(z0, [k * b, self.latent_dim]), context=context)
             log_q = DiagonalGaussian.log_prob(z0, loc, scale) - tf.reshape(log_det, [k, b])
             return tf.reshape(zk, [k, b, self.latent_dim]), log_q, loc, scale
-        zk, log_q, score = flow_sample_and_score(self.posterior_flow, tf.reshape(z0, [k * b, self.latent_dim]),
-                                                 _repeat(loc, k), _repeat(scale, k), context)
+        fixed_loc, fixed_scale = tf.stop_gradient(_repeat(loc, k)), tf.stop_gradient(_repeat(scale, k))
+        zk, log_q, score = flow_sample_and_score(
+            self.posterior_flow, tf.reshape(z0, [k * b, self.latent_dim]),
+            lambda u: DiagonalGaussian.log_prob(u, fixed_loc, fixed_scale), context)
         zk = gradient_scale(tf.reshape(zk, [k, b, self.latent_dim]))
         # log q_K's value, with the gradient sᵀ ∂z_K/∂φ: through z_K only.
-        score = tf.reshape(score, [k, b, self.latent_dim])
-        log_q = tf.reshape(log_q, [k, b]) + tf.reduce_sum(score * (zk - tf.stop_gradient(zk)), -1)
+        log_q = path_log_prob(zk, tf.reshape(log_q, [k, b]), tf.reshape(score, [k, b, self.latent_dim]))
         return zk, log_q, loc, scale
 
     def bound_terms(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):

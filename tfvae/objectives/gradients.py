@@ -22,7 +22,7 @@ Roeder et al., 2017). The decoder's and prior's gradients are unchanged.
 The identity needs only that z_k is a reparameterised sample, so it
 holds for flow posteriors too (z_k = z_K, φ also the flow's weights),
 with ∂log w_k/∂z_k taking ∇_z log q_K at fixed parameters
-(`tfvae.posteriors.score`).
+(`tfvae.flows.score`).
 
 So a model computes the bound as usual, except that log q's gradient is
 taken at fixed parameters (for a Gaussian, `stop_gradient` on (μ, σ)) and

@@ -107,6 +107,21 @@ class Family(keras.layers.Layer):
         """
         return None
 
+    @property
+    def has_path_gradient(self):
+        """Whether `path_transform` is available (see `path_log_prob`)."""
+        return type(self).path_log_prob is not Family.path_log_prob
+
+    def path_transform(self, eps):
+        """`transform` for the path gradient: the same `(z, log q(z))`
+        values, but log q's gradient flows only through z, as if q's weights
+        were constants (the score term, of mean zero, is dropped).
+        """
+        if not self.has_path_gradient:
+            raise NotImplementedError(f"{type(self).__name__} has no path gradient.")
+        z, _ = self.transform(eps)
+        return z, self.path_log_prob(z)
+
     # --------------------------------------------------------------- shared
 
     def noise(self, n, seed=None):

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfvae.flows.base import Flow
 from tfvae.flows.forward_only import ForwardOnlyFlow
+from tfvae.flows.score import flow_sample_and_score, path_log_prob
 from tfvae.vi.families import Family, standard_normal_log_prob
 from tfvae.vi.gaussian import FullRankGaussian, MeanFieldGaussian
 
@@ -30,6 +31,13 @@ class FlowFamily(Family):
     Every tfvae flow starts as the identity, so a fresh FlowFamily *is* its
     base; training can only bend it away from a Gaussian where that raises
     the ELBO.
+
+    Path gradient ("sticking the landing", what `VariationalApproximation`
+    trains with by default): `path_transform` needs ∇_z log q(z) at fixed
+    weights, which it gets from the forward pass alone, for every flow
+    including the forward-only ones: s = J⁻ᵀ ∇_u[log q₀(u) − log|det J|],
+    J = ∂z/∂u by `batch_jacobian` and one d×d solve per draw
+    (`tfvae.flows.score`).
 
     Args:
         flow: a `tfvae.flows` layer on vectors `(n, d)`, unconditional.
@@ -82,6 +90,19 @@ class FlowFamily(Family):
         u, log_q0 = self._base(eps)
         z, log_det = self.flow(u)
         return z, log_q0 - log_det
+
+    @property
+    def has_path_gradient(self):
+        return True
+
+    def path_transform(self, eps):
+        if self.base_family is None:
+            u, base_log_prob = eps, standard_normal_log_prob
+        else:
+            u, _ = self.base_family.transform(eps)
+            base_log_prob = self.base_family.path_log_prob
+        z, log_q, score = flow_sample_and_score(self.flow, u, base_log_prob)
+        return z, path_log_prob(z, log_q, score)
 
     def log_prob(self, z):
         z = self.check_points(z)

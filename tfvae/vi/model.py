@@ -42,8 +42,9 @@ class VariationalApproximation(keras.Model):
         seed: seed of the training noise's `SeedGenerator`.
         stick_the_landing: drop the score term of the gradient (Roeder et
             al., 2017; see `Family.path_log_prob`); None: where the family
-            supports it (Gaussian families), else the plain reparameterised
-            gradient.
+            supports it (every built-in family: Gaussian ones in closed
+            form, flows through their Jacobian), else the plain
+            reparameterised gradient.
 
     Raises:
         ValueError: a bad family, target or `num_samples`.
@@ -60,12 +61,12 @@ class VariationalApproximation(keras.Model):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed!r}")
         self.seed = seed
-        supported = type(family).path_log_prob is not Family.path_log_prob
+        supported = family.has_path_gradient
         if stick_the_landing is None:
             stick_the_landing = supported
         if stick_the_landing and not supported:
-            raise ValueError(f"`stick_the_landing=True` needs a family with `path_log_prob` (the Gaussian "
-                             f"families). Received: family={type(family).__name__}")
+            raise ValueError(f"`stick_the_landing=True` needs a family with a path gradient "
+                             f"(`has_path_gradient`). Received: family={type(family).__name__}")
         self.stick_the_landing = bool(stick_the_landing)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -139,10 +140,10 @@ class VariationalApproximation(keras.Model):
         fn = self._target(None)
         with tf.GradientTape() as tape:
             eps = self.family.noise(self.num_samples, self.seed_generator)
-            z, log_q = self.family.transform(eps)
-            if self.stick_the_landing:
-                # Same value; the score term's gradient (mean zero) is dropped.
-                log_q = self.family.path_log_prob(z)
+            # Same values; with the path gradient the score term's gradient
+            # (mean zero) is dropped.
+            transform = self.family.path_transform if self.stick_the_landing else self.family.transform
+            z, log_q = transform(eps)
             elbo = tf.reduce_mean(estimates.checked_log_prob(fn, z) - log_q)
             loss = -elbo
         weights = self.trainable_variables
