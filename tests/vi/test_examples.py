@@ -28,5 +28,5 @@ def test_logistic_benchmark_runs(capsys):
     spec.loader.exec_module(module)
     results = module.main(["--steps", "100", "--chains", "2", "--burnin", "50", "--samples", "50"])
     assert "NUTS" in capsys.readouterr().out
-    for name in ("mean_field", "full_rank", "IAF on full-rank"):
+    for name in ("mean_field", "full_rank", "IAF on full-rank", "  plain gradient"):
         assert results[name]["accuracy"] > 0.85 and results[name]["elbo"].value <= results[name]["log_z"].value + 1
