@@ -71,8 +71,8 @@ def fit(log_prob_fn, dim, family="full_rank", steps=3000, seed=0, learning_rate=
         callbacks: extra Keras callbacks.
         stick_the_landing: the path gradient (see `VariationalApproximation`);
             None: on for every built-in family. For a flow it costs a d×d
-            Jacobian and solve per draw (3.2x the plain step for an IAF at
-            d = 31, `benchmarks/vi_logistic.py`); False gives the plain
+            Jacobian and solve per draw (an IAF at d = 31 fits about 3.5x
+            slower, `benchmarks/vi_logistic.py`); False gives the plain
             reparameterised gradient.
 
     Returns:
