@@ -1,19 +1,13 @@
 """The throughput benchmark's quick mode runs and reports sane numbers."""
 
-import importlib.util
-import os
-
 import pytest
 
-PATH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "vae_throughput.py")
+from tests import benchmark_scripts
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("vae_throughput", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("vae_throughput")
 
 
 def test_flop_count(bench):

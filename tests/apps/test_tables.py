@@ -1,20 +1,14 @@
 """The benchmark tables' paired standard error of a gain."""
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
-PATH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "_tables.py")
+from tests import benchmark_scripts
 
 
 @pytest.fixture(scope="module")
 def tables():
-    spec = importlib.util.spec_from_file_location("_tables", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("_tables")
 
 
 def test_paired_gain_cancels_the_spread_between_examples(tables):

@@ -1,14 +1,11 @@
 """The VQ-VAE demo and throughput benchmark run end to end (tiny settings)."""
 
-import importlib.util
 import math
-import os
 
 import pytest
 
 from apps import vq_demo
-
-BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "vqvae_throughput.py")
+from tests import benchmark_scripts
 
 
 @pytest.mark.slow  # ~1 minute: trains a VQ-VAE and its prior for 2 epochs each
@@ -25,9 +22,7 @@ def test_vq_demo_quick_reports_the_bound_and_writes_the_grids(tmp_path, capsys):
 
 @pytest.mark.slow  # ~1 minute: traces and XLA-compiles two models
 def test_vqvae_benchmark_quick_run():
-    spec = importlib.util.spec_from_file_location("vqvae_throughput", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmark_scripts.load("vqvae_throughput")
     result = bench.main(["--quick", "--steps", "1", "--repeats", "1"])
     assert [r["jit_compile"] for r in result["train"]] == [False, True]
     assert all(r["examples_per_s"] > 0 for r in result["train"]) and result["xla_ratio"] > 0

@@ -1,14 +1,10 @@
 """The VI examples run end to end with tiny settings (slow: each traces
 several training steps and NUTS)."""
 
-import importlib.util
-import os
-
 import pytest
 
 from apps import vi_banana
-
-LOGISTIC = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "vi_logistic.py")
+from tests import benchmark_scripts
 
 
 @pytest.mark.slow
@@ -23,9 +19,7 @@ def test_banana_example_writes_the_picture(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_logistic_benchmark_runs(capsys):
-    spec = importlib.util.spec_from_file_location("vi_logistic", LOGISTIC)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark_scripts.load("vi_logistic")
     results = module.main(["--steps", "100", "--chains", "2", "--burnin", "50", "--samples", "50"])
     assert "NUTS" in capsys.readouterr().out
     for name in ("mean_field", "full_rank", "IAF on full-rank", "  plain gradient"):
