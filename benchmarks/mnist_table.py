@@ -204,7 +204,8 @@ def main():
     for name in names:
         values, seconds = run_tfvae(name, args, x_train, x_val, x_test)
         ll, se = mean_and_stderr(values)
-        row = {"variant": name, "tfvae": ll, "tfvae_stderr": se, "tfvae_seconds": seconds,
+        row = {"variant": name, "data": args.data, "epochs": args.epochs, "seed": args.seed,
+               "num_samples": args.num_samples, "tfvae": ll, "tfvae_stderr": se, "tfvae_seconds": seconds,
                "tfvae_per_example": values.tolist()}
         line = f"{name:<16}{ll:>11.2f} ± {se:<4.2f}{seconds:>9.1f}"
         if args.pythae and name in PYTHAE:
