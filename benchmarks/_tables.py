@@ -10,10 +10,10 @@ both), so it is the figure that says whether a gain is real.
 
 import numpy as np
 
-import tfvae
-
 
 def add_gradient_estimator_argument(parser):
+    import tfvae  # here, so that seed_table.py (which reads JSON only) starts without TensorFlow
+
     parser.add_argument("--gradient-estimator", default="auto",
                         choices=tfvae.objectives.gradients.ESTIMATORS,
                         help="tfvae.VAE's gradient_estimator for every variant; 'reparameterization' gives the "
@@ -39,10 +39,11 @@ def print_gains(rows, key, base="vae", width=20, title="log p(x) gain over the p
     """Print each row's gain over the `base` row, ± the paired standard error.
 
     `rows` are dicts with "variant" and `key` (a per-example array); rows
-    without `key` are skipped, and nothing is printed without a base row.
+    without `key` are skipped, and nothing is printed without a base row
+    and another to compare with it.
     """
     ref = next((r for r in rows if r["variant"] == base and key in r), None)
-    if ref is None:
+    if ref is None or not any(r is not ref and key in r for r in rows):
         return
     print(f"\n{title} (nats; ± is the paired standard error over the same test examples):")
     for r in rows:

@@ -36,4 +36,5 @@ def test_print_gains_skips_rows_without_values(tables, capsys):
     out = capsys.readouterr().out
     assert "iaf" in out and "+1.00 ± 0.29" in out and "planar" not in out
     tables.print_gains(rows[1:], "v")                    # no base row: nothing
+    tables.print_gains(rows[:1], "v")                    # nothing to compare with it: nothing
     assert capsys.readouterr().out == ""
