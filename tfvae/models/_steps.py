@@ -23,21 +23,15 @@ device, under `tf.distribute` and under a mixed-precision policy.
 draw independent noise (with the same seed they would draw the same ε for
 their halves of the batch). Replica 0, and a single device, keep `seed`.
 
-A model (the VQ-VAE too) adopts this by calling `minimize` in its
-`train_step` and `replica_seed` on its noise seed.
+Every tfvae model (VAE, ConditionalVAE, FlowModel, VQ-VAE and its code
+prior, Gumbel-softmax VAE) calls `minimize` in its `train_step` and
+`replica_seed` on its noise seed.
 """
 
 import tensorflow as tf
 
-_SUM = tf.distribute.ReduceOp.SUM
-
-
-def _num_replicas():
-    """Replicas summing gradients here: 1 off a strategy and in the
-    cross-replica context (eager calls outside `strategy.run`)."""
-    if tf.distribute.in_cross_replica_context():
-        return 1
-    return tf.distribute.get_strategy().num_replicas_in_sync
+from tfvae._replicas import num_replicas as _num_replicas
+from tfvae._replicas import replica_sum
 
 
 def replica_weight(batch_size):
@@ -45,7 +39,7 @@ def replica_weight(batch_size):
     if _num_replicas() == 1:
         return tf.constant(1.0)
     b = tf.cast(batch_size, tf.float32)
-    return b / tf.distribute.get_replica_context().all_reduce(_SUM, b)
+    return b / replica_sum(b)
 
 
 def replica_seed(seed):
@@ -101,9 +95,8 @@ def minimize(model, tape, loss, batch_size, variables=None):
 
 
 def _clip_summed(optimizer, inner, grads, n):
-    ctx = tf.distribute.get_replica_context()
     idx = [i for i, g in enumerate(grads) if g is not None]
-    summed = ctx.all_reduce(_SUM, [grads[i] for i in idx])
+    summed = replica_sum([grads[i] for i in idx])
     if inner is not optimizer:  # LossScaleOptimizer: clip the unscaled gradient
         s = tf.cast(optimizer.scale_loss(tf.constant(1.0)), summed[0].dtype)
         summed = [g * s for g in inner._clip_gradients([g / s for g in summed])]
