@@ -6,7 +6,8 @@ Settings (JSON, all optional but `out`):
     models: list of "vae" (RealNVP prior + IAF posterior), "iwae" (IWAE, K = 3,
         with its doubly-reparameterised gradient), "cvae" (ConditionalVAE,
         labels, MAF prior), "flow" (FlowModel, RealNVP), "glow" (FlowModel,
-        Glow with ActNorm data init).
+        Glow with ActNorm data init), "vqvae" (VQVAE, EMA codebook with
+        dead-code restarts, then `fit_prior`), "gumbel" (GumbelVAE).
     strategy: "default", "mirrored" (with `cpus` logical CPUs),
         "multi_worker" (TF_CONFIG from the environment).
     zero_noise: replace ε by 0 in the posterior (a deterministic objective).
@@ -34,12 +35,23 @@ import tensorflow as tf  # noqa: E402
 
 
 def zero_noise():
-    """ε = 0 in q(z|x): z = μ(x), so the objective is a deterministic function
-    of the weights and the batch (one device and N replicas must agree)."""
+    """ε = 0 in q(z|x): z = μ(x), and Gumbel noise g = 0 in the Gumbel-softmax
+    (y = softmax(l / τ)), so the objective is a deterministic function of
+    the weights and the batch (one device and N replicas must agree)."""
     from tfvae.posteriors.gaussian import DiagonalGaussian
+    from tfvae.quantizers import gumbel
 
     DiagonalGaussian.sample = staticmethod(
         lambda loc, scale, k, seed: tf.broadcast_to(loc[None], tf.concat([[k], tf.shape(loc)], 0)))
+
+    def no_gumbel_noise(logits, temperature, seed, hard=False):
+        logits = tf.cast(logits, tf.float32)
+        y = tf.nn.softmax(logits / tf.cast(temperature, tf.float32), axis=-1)
+        if not hard:
+            return y
+        return y + tf.stop_gradient(tf.one_hot(tf.argmax(logits, axis=-1), tf.shape(logits)[-1]) - y)
+
+    gumbel.gumbel_softmax_sample = no_gumbel_noise
 
 
 def data(kind, n):
@@ -48,6 +60,8 @@ def data(kind, n):
         x = (rng.uniform(size=(n, 12)) < np.linspace(0.1, 0.9, 12)).astype(np.float32)
         y = rng.integers(0, 3, size=n).astype(np.int32)
         return (x, y) if kind == "cvae" else (x,)
+    if kind in ("vqvae", "gumbel"):
+        return ((rng.uniform(size=(n, 4, 4, 1)) < np.linspace(0.1, 0.9, 16).reshape(4, 4, 1)).astype(np.float32),)
     if kind == "glow":
         return (rng.normal(size=(n, 4, 4, 2)).astype(np.float32) * 0.5 + 0.2,)
     a = rng.normal(size=(n, 1))
@@ -68,6 +82,14 @@ def build(kind):
                                     encoder=tfvae.nets.MLP([16]), decoder=tfvae.nets.MLP([16]),
                                     prior=tfvae.priors.FlowPrior(tfvae.flows.MAF(num_layers=1, hidden_units=(8,))),
                                     seed=7)
+    if kind == "vqvae":
+        return tfvae.VQVAE(input_shape=(4, 4, 1), num_embeddings=6, embedding_dim=2,
+                           encoder=tfvae.nets.ResidualConvEncoder((8,), num_residual_blocks=1),
+                           decoder=tfvae.nets.ResidualConvDecoder((8,), num_residual_blocks=1),
+                           prior=tfvae.nets.PixelCNN(6, (2, 2), filters=4, num_layers=1, first_kernel=3), seed=7)
+    if kind == "gumbel":
+        return tfvae.GumbelVAE(input_shape=(4, 4, 1), num_latents=3, num_categories=4, encoder=tfvae.nets.MLP([16]),
+                               decoder=tfvae.nets.MLP([16]), seed=7)
     if kind == "glow":
         return tfvae.FlowModel(tfvae.flows.Glow(levels=1, steps=1, hidden_channels=8), input_shape=(4, 4, 2), seed=7)
     return tfvae.FlowModel(tfvae.flows.RealNVP(num_layers=2, hidden_units=(16,)), input_shape=(2,), seed=7)
@@ -105,10 +127,14 @@ def train(cfg, strategy, kind):
     if cfg.get("die_at_step"):
         callbacks.append(DieAt(cfg["die_at_step"]))
     history = model.fit(ds, epochs=cfg.get("epochs", 2), verbose=0, callbacks=callbacks)
+    history = dict(history.history)
+    if kind == "vqvae":  # and its code prior, by its own trainer
+        prior = model.fit_prior(ds, epochs=cfg.get("epochs", 2), batch_size=cfg.get("batch", 16), verbose=0)
+        history["prior_loss"] = prior.history["loss"]
     seed_states = {v.path: [int(i) for i in np.asarray(v)] for v in model.variables
                    if v.path.endswith("seed_generator_state")}
     evaluated = model.evaluate(ds, verbose=0, return_dict=True)
-    record = {"seed_states": seed_states, "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+    record = {"seed_states": seed_states, "history": {k: [float(v) for v in vs] for k, vs in history.items()},
               "evaluate": {k: float(v) for k, v in evaluated.items()},
               "replicas": strategy.num_replicas_in_sync,
               "resumed_from": backup.resumed_from if cfg.get("backup_dir") else None,

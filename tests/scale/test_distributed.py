@@ -65,6 +65,17 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path):
     _mirrored(tmp_path, ["vae", "iwae", "glow", "flow", "cvae"])
 
 
+def test_mirrored_vqvae_and_gumbel_vae_equal_one_device(tmp_path):
+    """The VQ-VAE (EMA codebook, dead-code restarts) and the Gumbel-softmax
+    VAE (Gumbel noise off, as ε above) under MirroredStrategy over 2 logical
+    CPUs vs 1 device. The codebook's EMA statistics are sums over the
+    *global* batch and restarts draw from it with one seed on every replica,
+    so the replicas' codebooks equal one device's; before, each replica
+    updated from its own half and the copies were averaged. `fit_prior`
+    then trains the PixelCNN over codes under the same strategy."""
+    _mirrored(tmp_path, ["vqvae", "gumbel"])
+
+
 @pytest.mark.slow
 def test_mirrored_with_noise_trains_like_one_device(tmp_path):
     """Reparameterisation noise on: replicas draw independent ε (the replica

@@ -6,6 +6,7 @@ import tensorflow as tf
 from tfvae import likelihoods as likelihoods_lib
 from tfvae.models import _codes
 from tfvae.models import _inputs
+from tfvae.models import _steps
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models.vae import _layer, _seed_tensor
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
@@ -108,22 +109,22 @@ class GumbelVAE(_inputs.CheckedFit, keras.Model):
         return loss, {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
 
     def _update_metrics(self, loss, values):
-        self.trackers["loss"].update_state(loss)
+        # Weighted by the batch: a per-example mean also across replicas with unequal shares.
+        self.trackers["loss"].update_state(loss, sample_weight=tf.cast(tf.shape(values["elbo"])[0], loss.dtype))
         for name, v in values.items():
             self.trackers[name].update_state(v)
-        return {m.name: m.result() for m in self.metrics}
+        return _steps.step_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         x = _features(data)
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        seed = _steps.replica_seed(self.seed_generator.next())  # replicas draw independent noise
         with tf.GradientTape() as tape:
             loss, values = self.compute_terms(x, seed, training=True)
-            scaled = self.optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
-        self.optimizer.apply(tape.gradient(scaled, self.trainable_variables), self.trainable_variables)
+        _steps.minimize(self, tape, loss, tf.shape(x)[0])
         return self._update_metrics(loss, values)
 
     def test_step(self, data):
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        seed = _steps.replica_seed(self.seed_generator.next())
         return self._update_metrics(*self.compute_terms(_features(data), seed, training=False))
 
     def predict_step(self, data):

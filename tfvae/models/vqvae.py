@@ -10,6 +10,7 @@ import tensorflow as tf
 from tfvae import likelihoods as likelihoods_lib
 from tfvae.models import _codes
 from tfvae.models import _inputs
+from tfvae.models import _steps
 from tfvae.models._heads import DecoderHead
 from tfvae.models.vae import _layer, _seed_tensor
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
@@ -174,21 +175,20 @@ class VQVAE(_inputs.CheckedFit, keras.Model):
         return loss, values, self.quantizer.counts(q["codes"])
 
     def _update_metrics(self, loss, values, counts):
-        self.trackers["loss"].update_state(loss)
+        # Weighted by the batch: a per-example mean also across replicas with unequal shares.
+        self.trackers["loss"].update_state(loss, sample_weight=tf.cast(tf.shape(values["elbo"])[0], loss.dtype))
         for name, v in values.items():
             self.trackers[name].update_state(v)
         self.trackers["perplexity"].update_state(counts)
         self.trackers["usage"].update_state(counts)
-        return {m.name: m.result() for m in self.metrics}
+        return _steps.step_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         x = _features(data)
         variables = self.trainable_variables  # the prior is frozen (see _build_networks)
         with tf.GradientTape() as tape:
             loss, values, counts = self.compute_terms(x, training=True)
-            # Replica gradients are summed under tf.distribute: average them.
-            scaled = self.optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        _steps.minimize(self, tape, loss, tf.shape(x)[0], variables)
         return self._update_metrics(loss, values, counts)
 
     def test_step(self, data):
@@ -271,8 +271,11 @@ class VQVAE(_inputs.CheckedFit, keras.Model):
         val = None if validation_data is None else (self.codes_of(validation_data),)
         self.prior.trainable = True
         try:
-            trainer = _PriorTrainer(self.prior)
-            trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
+            # Under the strategy the VQ-VAE was built with (its prior's
+            # variables are that strategy's), so the optimizer's are too.
+            with self.distribute_strategy.scope():
+                trainer = _PriorTrainer(self.prior)
+                trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
             history = trainer.fit(codes, batch_size=batch_size, epochs=epochs, validation_data=val, shuffle=True,
                                   verbose=verbose)
         finally:
@@ -327,20 +330,23 @@ class _PriorTrainer(keras.Model):
         return self.prior(codes)
 
     def _loss(self, data):
+        """`(codes, −mean log p(codes))`."""
         codes = data[0] if isinstance(data, (tuple, list)) else data
-        return -tf.reduce_mean(self.prior.log_prob(codes))
+        return codes, -tf.reduce_mean(self.prior.log_prob(codes))
 
     def train_step(self, data):
         variables = self.prior.trainable_variables
         with tf.GradientTape() as tape:
-            loss = self._loss(data)
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
-        self.nll.update_state(loss)
-        return {"loss": self.nll.result()}
+            codes, loss = self._loss(data)
+        _steps.minimize(self, tape, loss, tf.shape(codes)[0], variables)
+        return self._update_metrics(codes, loss)
 
     def test_step(self, data):
-        self.nll.update_state(self._loss(data))
-        return {"loss": self.nll.result()}
+        return self._update_metrics(*self._loss(data))
+
+    def _update_metrics(self, codes, loss):
+        self.nll.update_state(loss, sample_weight=tf.cast(tf.shape(codes)[0], loss.dtype))
+        return _steps.step_logs({"loss": self.nll.result()})
 
 
 def _features(data):

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tfvae._replicas import replica_sum, sample_rows
 from tfvae.nets._validate import nonnegative_float, positive_int
 
 
@@ -80,9 +81,9 @@ class VectorQuantizer(keras.layers.Layer):
 
     def build(self, input_shape=None):
         k, d = self.num_embeddings, self.embedding_dim
-        # Under tf.distribute each replica computes the EMA update (and any
-        # restart) from its own batch; "mean" aggregation keeps the replicas'
-        # copies of the codebook and its statistics equal.
+        # Under tf.distribute every replica computes the same update, from
+        # the global batch's statistics (see `_update`); "mean" aggregation
+        # of identical values leaves them as they are.
         self.codebook = self.add_weight(
             name="codebook", shape=(k, d), trainable=self.ema_decay is None, aggregation="mean",
             initializer=keras.initializers.VarianceScaling(1.0, "fan_out", "uniform", seed=self.seed))
@@ -143,15 +144,23 @@ class VectorQuantizer(keras.layers.Layer):
         }
 
     def _update(self, flat, codes, counts):
-        """EMA codebook update and dead-code restart from one batch."""
+        """EMA codebook update and dead-code restart from one batch.
+
+        Under `tf.distribute` the batch is the global one: the counts n_k and
+        sums s_k are summed over replicas, and restarts draw from the global
+        batch with the same seed on every replica (`sample_rows`), so every
+        replica makes the update one device makes on the whole batch.
+        """
         flat = tf.stop_gradient(flat)
         gamma = self.decay
+        counts = replica_sum(counts)
         n = gamma * self.cluster_size + (1.0 - gamma) * counts
         if self.ema_decay is None:
             codebook = tf.cast(self.codebook, tf.float32)
             m = self.embed_sum
         else:
-            sums = tf.matmul(tf.one_hot(codes, self.num_embeddings, dtype=tf.float32), flat, transpose_a=True)
+            sums = replica_sum(tf.matmul(tf.one_hot(codes, self.num_embeddings, dtype=tf.float32), flat,
+                                         transpose_a=True))
             m = gamma * self.embed_sum + (1.0 - gamma) * sums
             total = tf.reduce_sum(n)
             smoothed = (n + self.epsilon) / (total + self.num_embeddings * self.epsilon) * total
@@ -159,8 +168,7 @@ class VectorQuantizer(keras.layers.Layer):
         if self.dead_code_threshold > 0:
             dead = n < self.dead_code_threshold
             seed = tf.cast(self.seed_generator.next(), tf.int32)
-            pick = tf.random.stateless_uniform([self.num_embeddings], seed, 0, tf.shape(flat)[0], tf.int32)
-            codebook = tf.where(dead[:, None], tf.gather(flat, pick), codebook)
+            codebook = tf.where(dead[:, None], sample_rows(flat, self.num_embeddings, seed), codebook)
             n = tf.where(dead, tf.ones_like(n), n)
             if self.ema_decay is not None:
                 m = tf.where(dead[:, None], codebook, m)
