@@ -130,6 +130,8 @@ def test_flow_family_path_gradient_matches_the_score_through_the_inverse(flow, b
     reference = tape.gradient(z_again, q.trainable_weights, output_gradients=score)
     for g, r, w in zip(grads, reference, q.trainable_weights):
         np.testing.assert_allclose(g, r, rtol=2e-3, atol=2e-4, err_msg=w.path)
+    with pytest.raises(NotImplementedError, match="path_transform"):   # not from z alone
+        q.path_log_prob(z)
 
 
 @pytest.mark.parametrize("flow", [lambda: tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,)),

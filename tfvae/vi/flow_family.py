@@ -95,6 +95,14 @@ class FlowFamily(Family):
     def has_path_gradient(self):
         return True
 
+    def path_log_prob(self, z):
+        """Not available from z alone: raises. A flow's log q at fixed
+        weights is found from the base draw, through the Jacobian of the
+        forward pass (`path_transform(eps)`, which is what `fit` uses)."""
+        raise NotImplementedError(
+            "FlowFamily: the path log-density (log q with the weights held constant) is computed from the base "
+            "draw, not from z: call `path_transform(eps)`, which returns (z, log q(z)) with that gradient.")
+
     def path_transform(self, eps):
         if self.base_family is None:
             u, base_log_prob = eps, standard_normal_log_prob
