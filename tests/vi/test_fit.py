@@ -81,3 +81,33 @@ def test_fits_with_xla(gaussian_target, family):
                      seed=0, verbose=0, jit_compile=True)
     history = q.history.history["elbo"]
     assert np.isfinite(history).all() and history[-1] > history[0]
+
+
+def test_repeated_estimates_trace_once_and_follow_training(full_rank):
+    """`elbo()` / `log_normalizer()` reuse one trace per (q, target) -- a
+    retrace each call made a 2000-sample ELBO of a small IAF 50x slower --
+    and the trace reads q's variables, so it sees later training."""
+    import gc
+    import weakref
+
+    import tensorflow as tf
+
+    traces = []
+
+    def target(z):
+        traces.append(1)  # runs only when traced
+        return -0.5 * tf.reduce_sum(tf.square(z), -1)
+
+    q = tfvae.vi.fit(target, dim=2, family="mean_field", steps=5, seed=0, verbose=0)
+    before = len(traces)
+    first = q.elbo(1000, seed=1)
+    assert q.elbo(1000, seed=1) == first
+    assert q.log_normalizer(1000, seed=2).value == pytest.approx(np.log(2 * np.pi), abs=0.05)
+    q.elbo(1000, seed=1)
+    assert len(traces) - before <= 2           # the first call, and one relaxed shape at most
+    q.family.loc.assign(q.family.loc + 3.0)    # KL = 9 from the target
+    assert q.elbo(1000, seed=1).value == pytest.approx(first.value - 9.0, abs=0.5)
+    family = weakref.ref(q.family)
+    del q
+    gc.collect()
+    assert family() is None                    # the cache does not keep q alive

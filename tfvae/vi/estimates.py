@@ -18,6 +18,7 @@ whatever S.
 """
 
 import math
+import weakref
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -66,12 +67,31 @@ def checked_log_prob(log_prob_fn, z):
     return tf.cast(out, z.dtype)
 
 
+# family -> {log_prob_fn: traced log_weights}: one trace per (q, target), kept
+# while q lives, so repeated `elbo()` / `log_normalizer()` calls (e.g. once
+# per epoch) do not retrace. The trace reads q's variables, not their values.
+_TRACED = weakref.WeakKeyDictionary()
+
+
+def _traced_log_weights(family, log_prob_fn):
+    family_ref = weakref.ref(family)  # the cached function must not keep q alive
+    trace = lambda: tf.function(lambda eps: log_weights(family_ref(), log_prob_fn, eps),  # noqa: E731
+                                reduce_retracing=True)
+    per_target = _TRACED.setdefault(family, {})
+    try:
+        if log_prob_fn not in per_target:
+            per_target[log_prob_fn] = trace()
+        return per_target[log_prob_fn]
+    except TypeError:  # an unhashable callable: traced for this call only
+        return trace()
+
+
 def sample_log_weights(family, log_prob_fn, num_samples, seed=0, chunk_size=DEFAULT_CHUNK_SIZE):
     """Yields numpy float64 log-weight chunks `(k,)` until S are drawn."""
     num_samples = positive_int(num_samples, "num_samples")
     chunk_size = positive_int(chunk_size, "chunk_size")
     seed = int(seed)
-    fn = tf.function(lambda eps: log_weights(family, log_prob_fn, eps), reduce_retracing=True)
+    fn = _traced_log_weights(family, log_prob_fn)
     done, i = 0, 0
     while done < num_samples:
         k = min(chunk_size, num_samples - done)
