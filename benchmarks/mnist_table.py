@@ -32,6 +32,9 @@ importance-sampled log p(x) at S samples (tfvae: `log_likelihood`; pythae:
     python benchmarks/mnist_table.py --epochs 2 --num-samples 50 --variants vae iaf   # quick
     python benchmarks/mnist_table.py --data fashion_mnist --data-dir /usr/share/datasets/fashion-mnist \
         --epochs 10 --pythae
+
+A table is one training seed (`--seed`, which also redraws the binarisation);
+`seed_table.py` summarises the `--json` files of runs at several seeds.
 """
 
 import argparse
