@@ -93,7 +93,9 @@ def _print_block(title, seeds, lines):
                 text += f"{cell[0]:>+8.2f} ± {cell[1]:<4.2f}"
         if summary is not None:
             mean, se, positive, n = summary
-            text += f"{mean:>+13.2f} ± {se:<5.2f}" + (f"{positive:>4}/{n}" if positive is not None else "")
+            # One seed has no spread to report: leave the ± out rather than print nan.
+            spread = f" ± {se:<5.2f}" if n > 1 else " " * 8
+            text += f"{mean:>+13.2f}{spread}" + (f"{positive:>4}/{n}" if positive is not None else "")
         print(text)
 
 

@@ -59,6 +59,16 @@ def test_gains_per_seed_and_over_seeds(tmp_path):
     assert "+1.00 ± 0.00" in line and line.endswith("2/2")     # seed 2 has no pythae run
 
 
+def test_a_variant_run_at_one_seed_has_no_spread(tmp_path):
+    files = [[_row(0, "vae", [1.0, 2.0]), _row(0, "planar", [1.5, 2.5])], [_row(1, "vae", [1.0, 3.0])]]
+    result = _run(tmp_path, *files)
+    assert result.returncode == 0, result.stderr
+    assert "nan" not in result.stdout
+    _, values, gain = result.stdout.split("\n\n")
+    assert _line(values, "planar (tfvae)").split()[-1] == "+2.00"
+    assert _line(gain, "planar (tfvae)").endswith("+0.50           1/1")
+
+
 @pytest.mark.parametrize("second, message", [
     ([_row(1, "vae", [1.0, 2.0], epochs=30)], "summarise one setting at a time"),
     ([_row(0, "vae", [1.0, 2.0])], "appears in two rows"),
