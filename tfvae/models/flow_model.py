@@ -9,13 +9,14 @@ import tensorflow as tf
 from tfvae.flows.base import Flow
 from tfvae.models import _inputs
 from tfvae.models import _steps
+from tfvae.models._build import ReplicaSafeBuild
 from tfvae.nets._validate import positive_int, positive_int_tuple
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class FlowModel(keras.Model):
+class FlowModel(ReplicaSafeBuild, keras.Model):
     """Normalizing-flow density trained by maximum likelihood.
 
     tfvae flows follow TFP's orientation: the forward map goes from the base

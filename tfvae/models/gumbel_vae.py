@@ -7,6 +7,7 @@ from tfvae import likelihoods as likelihoods_lib
 from tfvae.models import _codes
 from tfvae.models import _inputs
 from tfvae.models import _steps
+from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models.vae import _layer, _seed_tensor
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
@@ -15,7 +16,7 @@ from tfvae.quantizers.gumbel import GumbelSoftmax
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class GumbelVAE(_inputs.CheckedFit, keras.Model):
+class GumbelVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     """VAE with N independent categorical latents of K classes each.
 
     p(c) = Π_n Uniform(K), q(c | x) = Π_n Cat(softmax(l_n(x))). Per example:

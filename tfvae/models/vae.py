@@ -10,6 +10,7 @@ from tfvae import priors as priors_lib
 from tfvae.flows.score import flow_sample_and_score, path_log_prob
 from tfvae.models import _inputs
 from tfvae.models import _steps
+from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
 from tfvae.nets._validate import nonnegative_float, positive_float, positive_int, positive_int_tuple
@@ -19,7 +20,7 @@ from tfvae.posteriors.gaussian import DiagonalGaussian
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class VAE(BoundTrainer, _inputs.CheckedFit, keras.Model):
+class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     """Variational autoencoder p(x, z) = p(z) p(x | z) with amortised q(z | x).
 
     Encoder: x -> h -> q_0(z|x) = N(μ(h), diag σ(h)²); optionally a flow

@@ -11,6 +11,7 @@ from tfvae import likelihoods as likelihoods_lib
 from tfvae.models import _codes
 from tfvae.models import _inputs
 from tfvae.models import _steps
+from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._heads import DecoderHead
 from tfvae.models.vae import _layer, _seed_tensor
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
@@ -33,7 +34,7 @@ def default_filters(input_shape):
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class VQVAE(_inputs.CheckedFit, keras.Model):
+class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     """Vector-quantised VAE (van den Oord et al., 2017).
 
     x -> encoder -> 1x1 conv -> z_e `(batch, h, w, D)` -> `VectorQuantizer`
@@ -312,7 +313,7 @@ class VQVAE(_inputs.CheckedFit, keras.Model):
         return cls(**config)
 
 
-class _PriorTrainer(keras.Model):
+class _PriorTrainer(ReplicaSafeBuild, keras.Model):
     """Trains a PixelCNN on code grids by maximum likelihood (not saved:
     the PixelCNN itself belongs to the VQVAE)."""
 
