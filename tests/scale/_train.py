@@ -11,7 +11,7 @@ Settings (JSON, all optional but `out`):
     strategy: "default", "mirrored" (with `cpus` logical CPUs),
         "multi_worker" (TF_CONFIG from the environment).
     zero_noise: replace ε by 0 in the posterior (a deterministic objective).
-    epochs, batch, n (examples), lr, clipnorm, global_clipnorm, policy.
+    epochs, batch, n (examples), lr, epsilon (Adam's), clipnorm, global_clipnorm, policy.
     backup_dir, backup_freq, die_at_step: BackupAndRestore every
         `backup_freq` steps; `os._exit(17)` at global step `die_at_step`.
     reference: also train on one device in the same process.
@@ -115,7 +115,7 @@ def train(cfg, strategy, kind):
     arrays = data(kind, cfg.get("n", 96))
     with strategy.scope():
         model = build(kind)
-        opt_kwargs = {k: cfg[k] for k in ("clipnorm", "global_clipnorm") if cfg.get(k)}
+        opt_kwargs = {k: cfg[k] for k in ("epsilon", "clipnorm", "global_clipnorm") if cfg.get(k)}
         model.compile(optimizer=keras.optimizers.Adam(cfg.get("lr", 1e-2), **opt_kwargs), jit_compile=False)
     initial = [np.asarray(w) for w in model.get_weights()]
     ds = tf.data.Dataset.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).batch(cfg.get("batch", 16))
