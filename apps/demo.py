@@ -14,6 +14,7 @@ to saved_models/digits_vae/1 and checks that it loads with
 """
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -106,7 +107,7 @@ def main(argv=None):
                           f"(S = {num_samples})"),
         ("bits/dim", f"{result['bits_per_dim']:.4f}"),
         ("grids", f"{args.output_dir}/samples.png, {args.output_dir}/reconstructions.png"),
-        ("metrics", f"{args.output_dir}/history.json, {result['out']}"),
+        ("metrics", f"{args.output_dir}/history.json, {os.path.relpath(result['out'])}"),
         ("SavedModel", exported),
     ]
     width = max(len(k) for k, _ in rows)
