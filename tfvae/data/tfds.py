@@ -38,10 +38,10 @@ def _not_available_message(name, builder, data_dir):
         f"  - on a machine with internet run `tfds build {name} --data_dir=DIR` (or "
         f"`tfds.load({name!r}, data_dir=DIR)`), copy DIR/{name} to this machine and pass "
         f"`data_dir=DIR` (or set TFDS_DATA_DIR=DIR);\n"
-        + (f"  - or put the four original IDX files (train-images-idx3-ubyte.gz, ...; Debian's "
-           f"dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist) in a directory DIR "
-           f"and pass `data_dir=DIR`.\n" if name in idx.FILES else "") +
-        f"The scikit-learn 'digits' dataset works offline: tfvae.data.load('digits', ...).")
+        + ("  - or put the four original IDX files (train-images-idx3-ubyte.gz, ...; Debian's "
+           "dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist) in a directory DIR "
+           "and pass `data_dir=DIR`.\n" if name in idx.FILES else "") +
+        "The scikit-learn 'digits' dataset works offline: tfvae.data.load('digits', ...).")
 
 
 def builder(name, data_dir=None, download=False):

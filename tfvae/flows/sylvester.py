@@ -130,7 +130,7 @@ class Sylvester(ForwardOnlyFlow):
     flow_name = "sylvester"
 
     def _forward_and_log_det(self, z, params):
-        k, d, m = self.num_layers, self.event_size, self.rank
+        k, m = self.num_layers, self.rank
         r_diag, r = _triangular(keras.ops.reshape(params["r"], (-1, k, m, m)))
         rt_diag, r_tilde = _triangular(keras.ops.reshape(params["r_tilde"], (-1, k, m, m)))
         b = keras.ops.reshape(params["b"], (-1, k, m))
