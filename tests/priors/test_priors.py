@@ -70,8 +70,8 @@ def test_vamp_prior_is_the_mixture_of_posteriors_at_pseudo_inputs():
 
 
 def test_vamp_pseudo_input_initializer_is_used_and_saved(tmp_path):
-    """A chosen initializer sets the pseudo-inputs' start (here pythae's
-    dark start: about half the values below 0, held at 0 by the clipping)
+    """A chosen initializer sets the pseudo-inputs' start (here a dark start
+    like pythae's: about half the values below 0, held at 0 by the clipping)
     and survives the config and a `.keras` round trip; without one the
     start is N(0.5, 0.05)."""
     def vae(**kwargs):

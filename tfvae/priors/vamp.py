@@ -21,11 +21,12 @@ class VampPrior(Prior):
     Pseudo-inputs are clipped to [0, 1] (the data range, as the hard-tanh
     of Tomczak & Welling; a value outside gets no gradient) and by default
     start near 0.5, grey images: N(0.5, 0.05). How they start matters when
-    the VAE over-fits (4000 MNIST digits, 50 epochs): pythae's start,
-    hard-tanh of U(−1/√K, 1/√K), dark with about half of each
-    pseudo-input's pixels held at 0, is selected with
-    `pseudo_input_initializer=keras.initializers.RandomUniform(-0.14, 0.14)`
-    for K = 50.
+    the VAE over-fits (4000 MNIST digits, 50 epochs). pythae starts dark:
+    u_k = hard-tanh(W e_k + b) with torch's U(−1/√K, 1/√K) for W and for a
+    bias b shared by all K, so about half of each pseudo-input's pixels
+    start below 0 and are held at 0. A start like it (without the shared
+    bias) is `pseudo_input_initializer=keras.initializers.RandomUniform(-0.14,
+    0.14)` for K = 50.
 
     The VAE attaches its encoder at construction (`attach`); the encoder is
     not owned by the prior, only called. Needs a Gaussian posterior: with a
