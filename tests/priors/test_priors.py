@@ -70,26 +70,28 @@ def test_vamp_prior_is_the_mixture_of_posteriors_at_pseudo_inputs():
 
 
 def test_vamp_pseudo_input_initializer_is_used_and_saved(tmp_path):
-    """A chosen initializer sets the pseudo-inputs' start (here a dark start
-    like pythae's: about half the values below 0, held at 0 by the clipping)
-    and survives the config and a `.keras` round trip; without one the
-    start is N(0.5, 0.05)."""
+    """Without an initializer the pseudo-inputs start at U(−1/√K, 1/√K) (dark:
+    about half the values below 0, held at 0 by the clipping); a chosen one
+    (here grey images) sets the start and survives the config and a
+    `.keras` round trip."""
     def vae(**kwargs):
         return tfvae.VAE(input_shape=(4, 4, 1), latent_dim=2, encoder=tfvae.nets.MLP([8]),
                          decoder=tfvae.nets.MLP([8]), prior=VampPrior(num_pseudo_inputs=50, seed=0, **kwargs))
-    grey = vae().prior.pseudo_inputs.numpy()
+    dark = vae().prior.pseudo_inputs.numpy()
+    bound = 1 / np.sqrt(50)
+    assert dark.min() >= -bound and dark.max() <= bound and 0.4 < (dark < 0).mean() < 0.6
+    np.testing.assert_array_equal(vae().prior.pseudo_inputs.numpy(), dark)  # seeded by `seed`
+    model = vae(pseudo_input_initializer=keras.initializers.RandomNormal(0.5, 0.05, seed=1))
+    grey = model.prior.pseudo_inputs.numpy()
     assert abs(grey.mean() - 0.5) < 0.01 and abs(grey.std() - 0.05) < 0.01
-    model = vae(pseudo_input_initializer=keras.initializers.RandomUniform(-0.14, 0.14, seed=1))
-    dark = model.prior.pseudo_inputs.numpy()
-    assert dark.min() >= -0.14 and dark.max() <= 0.14 and 0.4 < (dark < 0).mean() < 0.6
     config = model.prior.get_config()
-    assert config["pseudo_input_initializer"]["class_name"] == "RandomUniform"
-    assert VampPrior.from_config(config).pseudo_input_initializer.maxval == 0.14
+    assert config["pseudo_input_initializer"]["class_name"] == "RandomNormal"
+    assert VampPrior.from_config(config).pseudo_input_initializer.mean == 0.5
     path = str(tmp_path / "vamp.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_array_equal(loaded.prior.pseudo_inputs.numpy(), dark)
-    assert loaded.prior.pseudo_input_initializer.minval == -0.14
+    np.testing.assert_array_equal(loaded.prior.pseudo_inputs.numpy(), grey)
+    assert loaded.prior.pseudo_input_initializer.stddev == 0.05
     assert VampPrior(3, pseudo_input_initializer="zeros").pseudo_input_initializer.__class__.__name__ == "Zeros"
 
 

@@ -20,13 +20,14 @@ class VampPrior(Prior):
         log p(z) = logsumexp_k log N(z; μ(u_k), σ(u_k)²) − log K.
     Pseudo-inputs are clipped to [0, 1] (the data range, as the hard-tanh
     of Tomczak & Welling; a value outside gets no gradient) and by default
-    start near 0.5, grey images: N(0.5, 0.05). How they start matters when
-    the VAE over-fits (4000 MNIST digits, 50 epochs). pythae starts dark:
-    u_k = hard-tanh(W e_k + b) with torch's U(−1/√K, 1/√K) for W and for a
-    bias b shared by all K, so about half of each pseudo-input's pixels
-    start below 0 and are held at 0. A start like it (without the shared
-    bias) is `pseudo_input_initializer=keras.initializers.RandomUniform(-0.14,
-    0.14)` for K = 50.
+    start dark: U(−1/√K, 1/√K), torch's default for the Linear(K) layer
+    that produces them in Tomczak & Welling's and pythae's code, so about
+    half of each pseudo-input's pixels start below 0 and stay at 0 (pythae
+    also adds a bias shared by all K, which this start does not). That start
+    matters when the VAE over-fits: on 4000 MNIST digits over 50 epochs it
+    gave a better test log-likelihood than grey N(0.5, 0.05) images (the
+    default before) at 4 of 5 seeds, and on Fashion-MNIST at 5 of 5
+    (README, "Flow priors and posteriors against the plain VAE").
 
     The VAE attaches its encoder at construction (`attach`); the encoder is
     not owned by the prior, only called. Needs a Gaussian posterior: with a
@@ -37,7 +38,7 @@ class VampPrior(Prior):
         seed: initialiser seed (for the default initializer).
         pseudo_input_initializer: a Keras initializer (or its name or
             config) for the `(K, *data_shape)` pseudo-inputs, before the
-            clipping; default N(0.5, 0.05) seeded by `seed`.
+            clipping; default U(−1/√K, 1/√K) seeded by `seed`.
 
     References:
         Tomczak & Welling, "VAE with a VampPrior", AISTATS 2018.
@@ -68,7 +69,11 @@ class VampPrior(Prior):
             raise ValueError("VampPrior must be attached to a VAE (tfvae.VAE(prior=VampPrior(...))).")
         self.pseudo_inputs = self.add_weight(
             name="pseudo_inputs", shape=(self.num_pseudo_inputs,) + self.data_shape,
-            initializer=self.pseudo_input_initializer or keras.initializers.RandomNormal(0.5, 0.05, seed=self.seed))
+            initializer=self.pseudo_input_initializer or self._default_initializer())
+
+    def _default_initializer(self):
+        bound = 1.0 / math.sqrt(self.num_pseudo_inputs)
+        return keras.initializers.RandomUniform(-bound, bound, seed=self.seed)
 
     def _components(self):
         u = tf.clip_by_value(tf.cast(self.pseudo_inputs, tf.float32), 0.0, 1.0)
