@@ -50,8 +50,7 @@ class VampPrior(Prior):
         super().__init__(latent_dim=latent_dim, **kwargs)
         self.num_pseudo_inputs = positive_int(num_pseudo_inputs, "num_pseudo_inputs")
         self.seed = seed
-        self.pseudo_input_initializer = (None if pseudo_input_initializer is None
-                                         else keras.initializers.get(pseudo_input_initializer))
+        self.pseudo_input_initializer = keras.initializers.get(pseudo_input_initializer)  # None stays None
         self.data_shape = None if data_shape is None else tuple(data_shape)
         self._posterior_params = None
 
@@ -97,6 +96,5 @@ class VampPrior(Prior):
         config = super().get_config()
         config.update(num_pseudo_inputs=self.num_pseudo_inputs, seed=self.seed,
                       data_shape=None if self.data_shape is None else list(self.data_shape),
-                      pseudo_input_initializer=None if self.pseudo_input_initializer is None
-                      else keras.initializers.serialize(self.pseudo_input_initializer))
+                      pseudo_input_initializer=keras.initializers.serialize(self.pseudo_input_initializer))
         return config
