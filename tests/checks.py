@@ -8,7 +8,14 @@ Each check takes a *factory* and an *event shape*:
 so the same check runs on vector and image flows, in float32 and float64.
 A flow whose conditioners take a context is tested by passing
 `context_dim=c` (the factory must build a flow that accepts a `(batch, c)`
-context); flows without an inverse (planar) pass `has_inverse=False`.
+context).
+
+Which checks apply is never passed in: it is read from the capabilities
+the flow itself declares (`has_inverse`, `identity_at_init`,
+`triangular_order`, trainable weights). A check that does not apply calls
+`pytest.skip` with the reason, so it shows as skipped, never as a vacuous
+pass; `RESULTS` counts the checks run and skipped per flow class, and the
+test session prints that table at the end (see `tests/conftest.py`).
 
 Identity-initialised flows are uninteresting to test (every check passes on
 the identity), so most checks first `randomize_weights` the flow: small noise
@@ -25,12 +32,15 @@ Typical use:
 or `checks.check_flow(factory, (4,), tmp_path=tmp_path)` to run all of them.
 """
 
+import collections
+import functools
 import os
 
 import tfvae  # noqa: F401  (quiet TF logs, Keras 3 backend)
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 DTYPES = ("float32", "float64")
@@ -132,11 +142,38 @@ class FlowHolder(keras.Model):
 
 # ------------------------------------------------------------------ checks
 
-def check_round_trip(factory, event_shape, context_dim=None, has_inverse=True, dtypes=DTYPES,
-                     **_):
+# {flow class name: Counter({"run": n, "skipped": m})}, filled by every check.
+RESULTS = collections.defaultdict(collections.Counter)
+
+
+def _counted(check):
+    """Records whether `check` ran or was skipped, per flow class."""
+    @functools.wraps(check)
+    def wrapper(factory, event_shape, **options):
+        name = type(factory()).__name__
+        try:
+            result = check(factory, event_shape, **options)
+        except pytest.skip.Exception:
+            RESULTS[name]["skipped"] += 1
+            raise
+        RESULTS[name]["run"] += 1
+        return result
+    return wrapper
+
+
+def _require(condition, reason):
+    if not condition:
+        pytest.skip(reason)
+
+
+def _has_inverse(factory):
+    return factory().has_inverse
+
+
+@_counted
+def check_round_trip(factory, event_shape, context_dim=None, dtypes=DTYPES, **_):
     """inverse(forward(x)) == x and forward(inverse(y)) == y."""
-    if not has_inverse:
-        return
+    _require(_has_inverse(factory), "declares has_inverse=False")
     for dtype in dtypes:
         flow, x, c = build_flow(factory, event_shape, dtype, context_dim)
         y, _ = flow(x, context=c)
@@ -148,21 +185,27 @@ def check_round_trip(factory, event_shape, context_dim=None, has_inverse=True, d
         assert_close(y2, y, dtype, "forward(inverse(y)) != y", factor=10)
 
 
+@_counted
 def check_log_det_matches_jacobian(factory, event_shape, context_dim=None, **_):
-    """The flow's log-det equals log|det J| of the autodiff Jacobian (float64)."""
+    """The flow's log-det equals log|det J| of the autodiff Jacobian (float64),
+    forward and (when there is one) inverse."""
     flow, x, c = build_flow(factory, event_shape, "float64", context_dim)
-    _, log_det = flow(x, context=c)
+    y, log_det = flow(x, context=c)
     assert tuple(log_det.shape) == (x.shape[0],), log_det.shape
     sign, expected = np.linalg.slogdet(_np(jacobian(flow, x, c)))
     assert np.all(sign != 0), "Jacobian is singular"
     np.testing.assert_allclose(_np(log_det), expected, rtol=1e-7, atol=1e-7)
+    if flow.has_inverse:
+        _, inverse_log_det = flow.inverse(y, context=c)
+        sign, expected = np.linalg.slogdet(_np(jacobian(flow.inverse, y, c)))
+        assert np.all(sign != 0), "inverse Jacobian is singular"
+        np.testing.assert_allclose(_np(inverse_log_det), expected, rtol=1e-7, atol=1e-7)
 
 
-def check_inverse_log_det(factory, event_shape, context_dim=None, has_inverse=True,
-                          dtypes=DTYPES, **_):
+@_counted
+def check_inverse_log_det(factory, event_shape, context_dim=None, dtypes=DTYPES, **_):
     """log|det dy/dx|(x) == -log|det dx/dy|(y) at y = f(x)."""
-    if not has_inverse:
-        return
+    _require(_has_inverse(factory), "declares has_inverse=False")
     for dtype in dtypes:
         flow, x, c = build_flow(factory, event_shape, dtype, context_dim)
         y, forward_log_det = flow(x, context=c)
@@ -172,47 +215,49 @@ def check_inverse_log_det(factory, event_shape, context_dim=None, has_inverse=Tr
                      factor=10)
 
 
-def check_finite_at_edge(factory, event_shape, context_dim=None, has_inverse=True, dtypes=DTYPES,
-                         edge_scale=30.0, **_):
+@_counted
+def check_finite_at_edge(factory, event_shape, context_dim=None, dtypes=DTYPES, edge_scale=30.0, **_):
     """Large inputs (far in the tails) still give finite outputs and log-dets."""
     for dtype in dtypes:
         flow, _, _ = build_flow(factory, event_shape, dtype, context_dim)
         x, c = make_inputs(event_shape, dtype, context_dim, seed=7, scale=edge_scale)
         outs = list(flow(x, context=c))
-        if has_inverse:
+        if flow.has_inverse:
             outs += list(flow.inverse(outs[0] * 2.0, context=c))
         for t in outs:
             assert np.all(np.isfinite(_np(t))), f"non-finite output at |x| ~ {edge_scale} ({dtype})"
 
 
-def check_triangular_jacobian(factory, event_shape, context_dim=None, triangular=None, **_):
-    """Autoregressive flows: dy_i/dx_j == 0 for j > i ("lower") or j < i
-    ("upper"), in flattened order. Skipped unless `triangular` is set."""
-    if triangular is None:
-        return
+@_counted
+def check_triangular_jacobian(factory, event_shape, context_dim=None, **_):
+    """Flows declaring a `triangular_order` (autoregressive, coupling,
+    element-wise): under that order dy/dx is lower triangular with a
+    non-zero diagonal, and not diagonal (the conditioner is used)."""
     flow, x, c = build_flow(factory, event_shape, "float64", context_dim)
-    jac = _np(jacobian(flow, x, c))
+    order = flow.triangular_order
+    _require(order is not None, "declares no triangular_order")
+    jac = _np(jacobian(flow, x, c))[:, order][:, :, order]
     n = jac.shape[-1]
-    mask = np.triu(np.ones((n, n)), 1) if triangular == "lower" else np.tril(np.ones((n, n)), -1)
-    np.testing.assert_array_equal(jac * mask, 0.0, err_msg=f"Jacobian is not {triangular}-triangular")
-    assert np.all(np.abs(jac * (1 - mask)).sum(axis=(1, 2)) > 0)
+    upper = np.triu(np.ones((n, n)), 1)
+    np.testing.assert_array_equal(jac * upper, 0.0, err_msg="Jacobian is not lower triangular in its order")
+    assert np.all(np.abs(np.diagonal(jac, axis1=1, axis2=2)) > 0), "zero on the Jacobian's diagonal"
 
 
-def check_identity_at_init(factory, event_shape, context_dim=None, has_inverse=True,
-                           identity_at_init=True, **_):
+@_counted
+def check_identity_at_init(factory, event_shape, context_dim=None, **_):
     """A fresh flow is the identity with zero log-det (zero-init conditioners)."""
-    if not identity_at_init:
-        return
+    _require(factory().identity_at_init, "declares identity_at_init=False")
     flow, x, c = build_flow(factory, event_shape, "float32", context_dim, randomize=False)
     y, log_det = flow(x, context=c)
     assert_close(y, x, "float32", "fresh flow is not the identity")
     assert_close(log_det, tf.zeros_like(log_det), "float32", "fresh flow has non-zero log-det")
-    if has_inverse:
+    if flow.has_inverse:
         x_back, inv_log_det = flow.inverse(y, context=c)
         assert_close(x_back, x, "float32")
         assert_close(inv_log_det, tf.zeros_like(inv_log_det), "float32")
 
 
+@_counted
 def check_config_round_trip(factory, event_shape, context_dim=None, **_):
     """from_config(get_config()) rebuilds the same flow; with the same
     weights it computes the same function."""
@@ -226,8 +271,8 @@ def check_config_round_trip(factory, event_shape, context_dim=None, **_):
         np.testing.assert_array_equal(_np(a), _np(b))
 
 
-def check_keras_round_trip(factory, event_shape, context_dim=None, has_inverse=True,
-                           tmp_path=None, **_):
+@_counted
+def check_keras_round_trip(factory, event_shape, context_dim=None, tmp_path=None, **_):
     """Save/load inside a `.keras` file: equal outputs, also at a new batch size."""
     import tempfile
 
@@ -243,18 +288,18 @@ def check_keras_round_trip(factory, event_shape, context_dim=None, has_inverse=T
         outputs = model(xs, context=cs)
         for a, b in zip(outputs, loaded(xs, context=cs)):
             np.testing.assert_array_equal(_np(a), _np(b))
-        if has_inverse:
+        if flow.has_inverse:
             ys = outputs[0] + 0.1
             for a, b in zip(flow.inverse(ys, context=cs), loaded.flow.inverse(ys, context=cs)):
                 np.testing.assert_array_equal(_np(a), _np(b))
 
 
-def check_compiled_matches_eager(factory, event_shape, context_dim=None, has_inverse=True,
-                                 jit=True, **_):
+@_counted
+def check_compiled_matches_eager(factory, event_shape, context_dim=None, jit=True, **_):
     """Eager == `tf.function` == `tf.function(jit_compile=True)` (XLA)."""
     flow, x, c = build_flow(factory, event_shape, "float32", context_dim)
     fns = {"forward": (x, lambda x, c: flow(x, context=c))}
-    if has_inverse:
+    if flow.has_inverse:
         fns["inverse"] = (flow(x, context=c)[0] + 0.1, lambda y, c: flow.inverse(y, context=c))
     modes = [False, True] if jit else [False]
     for name, (x, fn) in fns.items():
@@ -265,16 +310,17 @@ def check_compiled_matches_eager(factory, event_shape, context_dim=None, has_inv
                 assert_close(a, b, "float32", f"{name} differs under tf.function(jit_compile={jit_compile})")
 
 
-def check_gradients_reach_weights(factory, event_shape, context_dim=None, has_inverse=True, **_):
+@_counted
+def check_gradients_reach_weights(factory, event_shape, context_dim=None, **_):
     """Every trainable weight gets a finite, non-zero gradient from a
     maximum-likelihood-like loss (forward, and inverse when there is one)."""
     flow, x, c = build_flow(factory, event_shape, "float32", context_dim)
     weights = flow.trainable_weights
-    assert weights, "flow has no trainable weights"
+    _require(weights, "has no trainable weights")
     with tf.GradientTape() as tape:
         y, log_det = flow(x, context=c)
         loss = tf.reduce_sum(y ** 2) - tf.reduce_sum(log_det)
-        if has_inverse:
+        if flow.has_inverse:
             x_back, inv_log_det = flow.inverse(y + 0.1, context=c)
             loss += tf.reduce_sum(x_back ** 2) - tf.reduce_sum(inv_log_det)
     grads = tape.gradient(loss, weights)
@@ -285,7 +331,31 @@ def check_gradients_reach_weights(factory, event_shape, context_dim=None, has_in
         assert np.any(g != 0), f"zero gradient for {w.path}"
 
 
-def check_saved_model(factory, event_shape, context_dim=None, has_inverse=True, tmp_path=None, **_):
+@_counted
+def check_bijector_matches_layer(factory, event_shape, context_dim=None, **_):
+    """`flow.make_bijector(c)` (and `flow.bijector` without a context) gives
+    the layer's forward, inverse and both log-dets; its inverse raises
+    NotImplementedError exactly when the flow declares no inverse."""
+    flow, x, c = build_flow(factory, event_shape, "float64", context_dim)
+    bijector = flow.make_bijector(c) if c is not None else flow.bijector
+    y, log_det = flow(x, context=c)
+    n = flow.event_ndims
+    assert_close(bijector.forward(x), y, "float64", "bijector.forward != layer")
+    assert_close(bijector.forward_log_det_jacobian(x, event_ndims=n), log_det, "float64",
+                 "bijector forward log-det != layer")
+    assert tuple(bijector.forward_event_shape(x.shape[1:])) == tuple(y.shape[1:])
+    if flow.has_inverse:
+        x_back, inverse_log_det = flow.inverse(y, context=c)
+        assert_close(bijector.inverse(y), x_back, "float64", "bijector.inverse != layer")
+        assert_close(bijector.inverse_log_det_jacobian(y, event_ndims=n), inverse_log_det, "float64",
+                     "bijector inverse log-det != layer")
+        assert tuple(bijector.inverse_event_shape(y.shape[1:])) == tuple(x.shape[1:])
+    else:
+        with pytest.raises(NotImplementedError, match="no closed-form inverse"):
+            bijector.inverse(y)
+
+
+def check_saved_model(factory, event_shape, context_dim=None, tmp_path=None, **_):
     """A plain-TF SavedModel of forward (and inverse) reloads with equal
     outputs, at the traced batch size and a new one (batch dimension None).
 
@@ -295,6 +365,7 @@ def check_saved_model(factory, event_shape, context_dim=None, has_inverse=True, 
 
     directory = str(tmp_path) if tmp_path is not None else tempfile.mkdtemp()
     flow, x, c = build_flow(factory, event_shape, "float32", context_dim)
+    has_inverse = flow.has_inverse
     y = flow(x, context=c)[0]
     spec_c = [tf.TensorSpec((None, context_dim), tf.float32)] if context_dim else []
     module = tf.Module()
@@ -329,11 +400,18 @@ ALL_CHECKS = (
     check_keras_round_trip,
     check_compiled_matches_eager,
     check_gradients_reach_weights,
+    check_bijector_matches_layer,
 )
 
 
 def check_flow(factory, event_shape, **options):
-    """Runs every check; `options` go to each (context_dim, has_inverse,
-    triangular, identity_at_init, dtypes, edge_scale, jit, tmp_path)."""
+    """Runs every applicable check; `options` go to each (context_dim,
+    dtypes, edge_scale, jit, tmp_path). Returns the names of the checks
+    that did not apply."""
+    skipped = []
     for check in ALL_CHECKS:
-        check(factory, event_shape, **options)
+        try:
+            check(factory, event_shape, **options)
+        except pytest.skip.Exception:
+            skipped.append(check.__name__)
+    return skipped

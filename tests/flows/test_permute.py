@@ -5,15 +5,6 @@ from tests import checks
 from tfvae.flows.permute import Permute
 
 
-@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
-def test_permute_vector(check, tmp_path):
-    # A permutation has no trainable weights: nothing to randomize or train.
-    if check is checks.check_gradients_reach_weights:
-        pytest.skip("no trainable weights")
-    check(lambda **kw: Permute("random", seed=3, **kw), (5,), tmp_path=tmp_path,
-          identity_at_init=False)
-
-
 def test_reverse_and_explicit_orders():
     x = np.arange(8, dtype="float32").reshape(2, 4)
     np.testing.assert_array_equal(Permute("reverse")(x)[0], x[:, ::-1])

@@ -10,12 +10,6 @@ def _factory(context_dim=None):
     return lambda **kw: Planar(num_layers=3, context_size=context_dim, seed=0, **kw)
 
 
-@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("context_dim", [None, 3])
-def test_shared_checks(check, context_dim, tmp_path):
-    check(_factory(context_dim), (4,), context_dim=context_dim, has_inverse=False, tmp_path=tmp_path)
-
-
 def test_constraint_holds_for_adversarial_parameters():
     rng = np.random.default_rng(0)
     w = tf.constant(rng.standard_normal((50, 4)))

@@ -13,23 +13,6 @@ def _factory(kind, context_dim=None):
                                   context_size=context_dim, seed=0, **kw)
 
 
-@pytest.mark.parametrize("check", checks.ALL_CHECKS, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_shared_checks_amortised(check, kind, tmp_path):
-    check(_factory(kind, 3), (4,), context_dim=3, has_inverse=False, tmp_path=tmp_path)
-
-
-# Same maths as the amortised runs, parameters broadcast instead of per
-# example; the orthogonal case is slow under `batch_jacobian` (pfor of the
-# orthogonalisation loop).
-@pytest.mark.parametrize("kind", ["householder", "triangular",
-                                  pytest.param("orthogonal", marks=pytest.mark.slow)])
-def test_non_amortised_log_det_and_identity(kind):
-    checks.check_log_det_matches_jacobian(_factory(kind), (4,))
-    checks.check_identity_at_init(_factory(kind), (4,), has_inverse=False)
-    checks.check_gradients_reach_weights(_factory(kind), (4,), has_inverse=False)
-
-
 def test_orthogonalize_and_householder_give_orthonormal_columns():
     rng = np.random.default_rng(0)
     raw = tf.constant(rng.standard_normal((5, 6, 3)))

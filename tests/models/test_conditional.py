@@ -160,7 +160,7 @@ def test_posterior_flow_iwae_and_xla_with_labels(labelled):
     x, y = labelled[0][:128], labelled[1][:128]
     cvae = _label_cvae(encoder=tfvae.nets.MLP([16]), decoder=tfvae.nets.MLP([16]), num_importance_samples=2,
                        posterior_flow=tfvae.flows.IAF(num_layers=1, hidden_units=(8,)))
-    assert cvae.posterior_flow._context_dim == 16 + 10  # the IAF sees [h(x), one_hot(c)]
+    assert cvae.posterior_flow.context_dim == 16 + 10  # the IAF sees [h(x), one_hot(c)]
     cvae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
     history = cvae.fit(x, y, epochs=1, batch_size=64, verbose=0)
     assert np.isfinite(history.history["loss"][0]) and "iwae" in history.history

@@ -1,13 +1,11 @@
 """Activation normalisation (Glow) with data-dependent initialisation."""
 
 import keras
+import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
-from tfvae.flows.base import Flow
+from tfvae.flows.base import Flow, per_example
 from tfvae.nets._validate import nonnegative_float
-
-tfb = tfp.bijectors
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -22,9 +20,10 @@ class ActNorm(Flow):
     Data-dependent initialisation (`data_init=True`): on the first call, in
     whichever direction, the parameters are set so that the output of that
     call has zero mean and unit variance per channel over the batch:
-    forward first: b = -mean(x), s = -log(std(x) + ε); inverse first (how
-    Glow and `FlowModel` meet data, see `tfvae.flows.Glow`):
-    s = log(std(y) + ε), b = mean(y) / (std(y) + ε).
+    forward first (inside `Glow`, whose image -> latent direction runs its
+    steps forward): b = -mean(x), s = -log(std(x) + ε); inverse first (a
+    bare ActNorm in `FlowModel` or a `FlowPrior`, which evaluate densities
+    through the inverse): s = log(std(y) + ε), b = mean(y) / (std(y) + ε).
     A non-trainable `initialized` weight records that this happened; it is
     saved with the model, so a reloaded layer is *not* re-initialised on its
     first batch. It aggregates with "only_first_replica" so replicas under a
@@ -57,6 +56,7 @@ class ActNorm(Flow):
                 f"ActNorm(event_ndims={self.event_ndims}) expects inputs of rank {self.event_ndims + 1} "
                 f"with a known last axis. Received input_shape={tuple(input_shape)}")
         channels = int(input_shape[-1])
+        self._event_shape = tuple(input_shape[1:])
         self.loc = self.add_weight(shape=(channels,), initializer="zeros", name="loc")
         self.log_scale = self.add_weight(shape=(channels,), initializer="zeros", name="log_scale")
         self.initialized = self.add_weight(
@@ -104,20 +104,34 @@ class ActNorm(Flow):
         tf.cond(tf.convert_to_tensor(self.initialized) > 0.5,
                 lambda: tf.zeros([], tf.bool), lambda: initialize(x))
 
-    def make_bijector(self, context=None):
-        return tfb.Chain([tfb.Scale(log_scale=tf.convert_to_tensor(self.log_scale)),
-                          tfb.Shift(tf.convert_to_tensor(self.loc))], name=self.name)
+    def _pixels(self, x):
+        """N: how many times each channel's parameters apply per example."""
+        if self.event_ndims == 1:
+            return 1.0
+        return tf.cast(tf.reduce_prod(tf.shape(x)[1:-1]), x.dtype)
 
-    def call(self, x, context=None):
+    def _forward_and_log_det(self, x, context):
         if self.data_init:
             self._maybe_initialize(x, self._initialize)
-        return super().call(x, context)
+        log_scale = tf.cast(self.log_scale, x.dtype)
+        y = (x + tf.cast(self.loc, x.dtype)) * tf.exp(log_scale)
+        return y, per_example(self._pixels(x) * tf.reduce_sum(log_scale), x)
 
-    def inverse(self, y, context=None):
+    def _inverse_and_log_det(self, y, context):
         if self.data_init:
-            self.build_for(y, context)
             self._maybe_initialize(y, self._initialize_inverse)
-        return super().inverse(y, context)
+        log_scale = tf.cast(self.log_scale, y.dtype)
+        x = y * tf.exp(-log_scale) - tf.cast(self.loc, y.dtype)
+        return x, per_example(-self._pixels(y) * tf.reduce_sum(log_scale), y)
+
+    @property
+    def identity_at_init(self):
+        # Data initialisation standardises the first batch: not the identity.
+        return not self.data_init
+
+    @property
+    def triangular_order(self):
+        return np.arange(int(np.prod(self._event_shape)))
 
     def get_config(self):
         config = super().get_config()

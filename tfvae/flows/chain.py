@@ -1,12 +1,9 @@
-"""Composition of flows, and a bijector view of any flow layer."""
+"""Composition of flows, and a flow with its directions swapped."""
 
 import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfvae.flows.base import Flow
-
-tfb = tfp.bijectors
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -55,19 +52,32 @@ class Chain(Flow):
             shape = tuple(flow.compute_output_shape(shape)[0])
         return shape, (input_shape[0],)
 
-    def make_bijector(self, context=None):
-        # tfb.Chain applies its list last-to-first.
-        return tfb.Chain([f.make_bijector(context) for f in reversed(self.flows)], name=self.name)
+    def inverse_output_shape(self, output_shape):
+        shape = tuple(output_shape)
+        for flow in reversed(self.flows):
+            shape = tuple(flow.inverse_output_shape(shape))
+        return shape
 
-    def call(self, x, context=None):
+    @property
+    def has_inverse(self):
+        return all(f.has_inverse for f in self.flows)
+
+    @property
+    def accepts_context(self):
+        return any(f.accepts_context for f in self.flows)
+
+    @property
+    def identity_at_init(self):
+        return all(f.identity_at_init for f in self.flows)
+
+    def _forward_and_log_det(self, x, context):
         total = tf.zeros(tf.shape(x)[:1], dtype=x.dtype)
         for flow in self.flows:
             x, log_det = flow(x, context=context)
             total += log_det
         return x, total
 
-    def inverse(self, y, context=None):
-        self.build_for(y, context)
+    def _inverse_and_log_det(self, y, context):
         total = tf.zeros(tf.shape(y)[:1], dtype=y.dtype)
         for flow in reversed(self.flows):
             y, log_det = flow.inverse(y, context=context)
@@ -102,13 +112,14 @@ class Invert(Flow):
         flow: a `Flow` with an inverse.
 
     Raises:
-        ValueError: `flow` is not a `Flow`.
+        ValueError: `flow` is not a `Flow` with an inverse.
     """
 
     def __init__(self, flow, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(flow, Flow):
-            raise ValueError(f"Expected `flow` to be a tfvae Flow layer. Received: flow={flow!r}")
+        if not isinstance(flow, Flow) or not flow.has_inverse:
+            raise ValueError("Expected `flow` to be a tfvae Flow layer with an inverse (its inverse "
+                             f"becomes the forward). Received: flow={flow!r}")
         self.flow = flow
 
     @property
@@ -119,14 +130,29 @@ class Invert(Flow):
         if not self.flow.built:
             self.flow._build_with(tuple(x_shape), context_shape)
 
-    def make_bijector(self, context=None):
-        return tfb.Invert(self.flow.make_bijector(context))
+    @property
+    def accepts_context(self):
+        return self.flow.accepts_context
 
-    def call(self, x, context=None):
+    @property
+    def identity_at_init(self):
+        return self.flow.identity_at_init
+
+    @property
+    def triangular_order(self):
+        # The inverse of a lower-triangular map is lower triangular.
+        return self.flow.triangular_order
+
+    def compute_output_shape(self, input_shape, context_shape=None):
+        return self.flow.inverse_output_shape(input_shape), (input_shape[0],)
+
+    def inverse_output_shape(self, output_shape):
+        return self.flow.compute_output_shape(output_shape)[0]
+
+    def _forward_and_log_det(self, x, context):
         return self.flow.inverse(x, context=context)
 
-    def inverse(self, y, context=None):
-        self.build_for(y, context)
+    def _inverse_and_log_det(self, y, context):
         return self.flow(y, context=context)
 
     def get_config(self):
@@ -139,32 +165,3 @@ class Invert(Flow):
         config = dict(config)
         config["flow"] = keras.saving.deserialize_keras_object(config["flow"])
         return cls(**config)
-
-
-class LayerBijector(tfb.Bijector):
-    """A TFP bijector that runs a flow layer's own `call` / `inverse`.
-
-    For composite flows (Glow's multi-scale split) whose structure TFP's
-    bijector algebra expresses only awkwardly: `flow.bijector` then still
-    exists for users who want a `TransformedDistribution`, with exactly the
-    maths of the layer.
-    """
-
-    def __init__(self, flow, context=None, name=None):
-        parameters = dict(locals())
-        self._flow = flow
-        self._context = context
-        super().__init__(forward_min_event_ndims=flow.event_ndims, parameters=parameters,
-                         name=name or flow.name)
-
-    def _forward(self, x):
-        return self._flow(x, context=self._context)[0]
-
-    def _inverse(self, y):
-        return self._flow.inverse(y, context=self._context)[0]
-
-    def _forward_log_det_jacobian(self, x):
-        return self._flow(x, context=self._context)[1]
-
-    def _inverse_log_det_jacobian(self, y):
-        return self._flow.inverse(y, context=self._context)[1]

@@ -4,11 +4,9 @@ import keras
 import numpy as np
 import scipy.linalg
 import tensorflow as tf
-import tensorflow_probability as tfp
 
-from tfvae.flows.base import Flow
-
-tfb = tfp.bijectors
+from tfvae.flows._lu import lu_forward, lu_inverse, lu_log_abs_det
+from tfvae.flows.base import Flow, per_example
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -76,9 +74,21 @@ class InvertibleConv1x1(Flow):
                 + tf.convert_to_tensor(self.upper) * tf.constant(self._strict_upper, dtype)
                 + tf.linalg.diag(diag))
 
-    def make_bijector(self, context=None):
-        return tfb.ScaleMatvecLU(self.lower_upper(), tf.convert_to_tensor(self.permutation),
-                                 name=self.name)
+    def _log_det(self, x, lower_upper):
+        pixels = tf.cast(tf.shape(x)[1] * tf.shape(x)[2], x.dtype)
+        return per_example(pixels * lu_log_abs_det(lower_upper), x)
+
+    def _forward_and_log_det(self, x, context):
+        lower_upper = tf.cast(self.lower_upper(), x.dtype)
+        return lu_forward(x, lower_upper, self.permutation), self._log_det(x, lower_upper)
+
+    def _inverse_and_log_det(self, y, context):
+        lower_upper = tf.cast(self.lower_upper(), y.dtype)
+        return lu_inverse(y, lower_upper, self.permutation), -self._log_det(y, lower_upper)
+
+    @property
+    def identity_at_init(self):
+        return False  # a random rotation
 
     def get_config(self):
         config = super().get_config()

@@ -5,12 +5,10 @@ import numbers
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
-from tfvae.flows.base import Flow
+from tfvae.flows._lu import lu_forward, lu_inverse, lu_log_abs_det
+from tfvae.flows.base import Flow, per_example
 from tfvae.nets._validate import positive_int
-
-tfb = tfp.bijectors
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -31,7 +29,7 @@ class LULinear(Flow):
     orthogonal matrix, factorised once at initialisation with
     `tf.linalg.lu` outside any graph (`tf.init_scope`): XLA on CPU has no LU
     or determinant kernel, and no call ever needs one -- the log-det is
-    the diagonal of U. `tfb.ScaleMatvecLU` supplies the maths. A fresh
+    the diagonal of U (`tfvae.flows._lu`, TFP's `ScaleMatvecLU` convention). A fresh
     layer is a rotation (log-det 0), not the identity.
 
     Args:
@@ -74,9 +72,18 @@ class LULinear(Flow):
             shape=(dim,), initializer=_constant(permutation), dtype="int32", trainable=False,
             name="permutation")
 
-    def make_bijector(self, context=None):
-        # Unconditional: a context (e.g. passed to every flow by `Chain`) is ignored.
-        return tfb.ScaleMatvecLU(self.lower_upper, self.permutation, validate_args=False)
+    # Unconditional: a context (e.g. passed to every flow by `Chain`) is ignored.
+    def _forward_and_log_det(self, x, context):
+        lower_upper = tf.cast(self.lower_upper, x.dtype)
+        return lu_forward(x, lower_upper, self.permutation), per_example(lu_log_abs_det(lower_upper), x)
+
+    def _inverse_and_log_det(self, y, context):
+        lower_upper = tf.cast(self.lower_upper, y.dtype)
+        return lu_inverse(y, lower_upper, self.permutation), per_example(-lu_log_abs_det(lower_upper), y)
+
+    @property
+    def identity_at_init(self):
+        return False  # a random rotation
 
     def get_config(self):
         config = super().get_config()

@@ -3,11 +3,8 @@
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfvae.flows.base import Flow
-
-tfb = tfp.bijectors
 
 _MODES = ("reverse", "random")
 
@@ -81,8 +78,15 @@ class Permute(Flow):
             shape=order.shape, dtype="int32", trainable=False, name="permutation",
             initializer=keras.initializers.Constant(order.astype("int32")))
 
-    def make_bijector(self, context=None):
-        return tfb.Permute(permutation=tf.convert_to_tensor(self.order), axis=-1)
+    def _forward_and_log_det(self, x, context):
+        return tf.gather(x, self.order, axis=-1), tf.zeros(tf.shape(x)[:1], x.dtype)
+
+    def _inverse_and_log_det(self, y, context):
+        return tf.gather(y, tf.math.invert_permutation(self.order), axis=-1), tf.zeros(tf.shape(y)[:1], y.dtype)
+
+    @property
+    def identity_at_init(self):
+        return False  # a fixed reordering
 
     def get_config(self):
         config = super().get_config()

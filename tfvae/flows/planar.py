@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.flows.forward_only import ForwardOnlyFlow
+from tfvae.flows._amortised import AmortisedFlow
 from tfvae.nets._validate import positive_int
 
 
@@ -16,7 +16,7 @@ _SHIFT = math.log(math.e - 1.0)
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class Planar(ForwardOnlyFlow):
+class Planar(AmortisedFlow):
     """A stack of planar maps, each z' = z + û h(wᵀz + b), h = tanh.
 
     Per layer, with u, w in R^D and b in R:
@@ -59,6 +59,8 @@ class Planar(ForwardOnlyFlow):
         ICML 2015. arXiv:1505.05770.
     """
 
+    has_inverse = False
+
     def __init__(self, num_layers=1, context_size=None, seed=None, **kwargs):
         super().__init__(context_size=context_size, **kwargs)
         self.num_layers = positive_int(num_layers, "num_layers")
@@ -77,9 +79,8 @@ class Planar(ForwardOnlyFlow):
             "b": (k, keras.initializers.GlorotUniform(seed=None if seed is None else seed + 1), "zeros"),
         })
 
-    flow_name = "planar"
 
-    def _forward_and_log_det(self, z, params):
+    def _maps(self, z, params):
         k, d = self.num_layers, self.event_size
         u = keras.ops.reshape(params["u"], (-1, k, d))
         w = keras.ops.reshape(params["w"], (-1, k, d))

@@ -18,10 +18,17 @@ class RealNVP(Chain):
     Layer k is an `AffineCoupling` with an alternating mask of parity k % 2,
     so consecutive layers transform complementary halves; after every pair a
     fixed `Permute` (seeded "random" by default) mixes which features meet
-    in later couplings. Forward maps data x to latent y; log-dets add up:
-        y = f_K ∘ ... ∘ f_1(x),  log|det dy/dx| = Σ_k Σ_i (1-m_k)_i s_k,i
-    Every conditioner ends in a zero layer, so the stack starts as the
-    identity map (up to the fixed permutations).
+    in later couplings. The forward maps base u to data x (the orientation
+    of every tfvae flow); log-dets add up:
+        x = f_K ∘ ... ∘ f_1(u),  log|det ∂x/∂u| = -Σ_k Σ_i (1-m_k)_i s_k,i
+    with each f_k an `AffineCoupling` (forward (u - t) exp(-s) on its
+    transformed half). Every conditioner ends in a zero layer, so the stack
+    starts as the identity map (up to the fixed permutations).
+
+    Example:
+        >>> flow = tfvae.flows.RealNVP(num_layers=6, hidden_units=(64, 64))
+        >>> x, log_det = flow(tf.random.normal((16, 2)))      # base -> data
+        >>> u, inverse_log_det = flow.inverse(x)               # data -> base
 
     Args:
         num_layers: number of coupling layers (positive int).
@@ -58,14 +65,16 @@ class RealNVP(Chain):
         kwargs["dtype"] = dtype = kwargs.get("dtype") or "float32"  # see Flow.__init__
         flows = []
         for k in range(self.num_layers):
-            flows.append(self.coupling(
-                "alternating", k % 2, hidden_units=self.hidden_units, activation=self.activation,
-                context_size=self.context_size, log_scale_clamp=self.log_scale_clamp,
-                name=f"coupling_{k}", dtype=dtype))
+            flows.append(self._coupling(k, dtype))
             if permutation and k % 2 == 1 and k < self.num_layers - 1:
                 flows.append(Permute(permutation, seed=self.seed + k, name=f"permute_{k}", dtype=dtype))
         flows += self._final_flows(dtype)
         super().__init__(flows, **kwargs)
+
+    def _coupling(self, k, dtype):
+        return self.coupling("alternating", k % 2, hidden_units=self.hidden_units, activation=self.activation,
+                             context_size=self.context_size, log_scale_clamp=self.log_scale_clamp,
+                             name=f"coupling_{k}", dtype=dtype)
 
     def _final_flows(self, dtype):
         return []

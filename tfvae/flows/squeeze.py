@@ -2,50 +2,9 @@
 
 import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfvae.flows.base import Flow
 from tfvae.nets._validate import positive_int
-
-tfb = tfp.bijectors
-
-
-class SpaceToDepth(tfb.Bijector):
-    """`(H, W, C) -> (H/f, W/f, f*f*C)`: each f x f patch becomes channels.
-
-    A fixed permutation of entries: log|det| = 0 both ways.
-    """
-
-    def __init__(self, factor=2, name="space_to_depth"):
-        parameters = dict(locals())
-        self._factor = factor
-        super().__init__(forward_min_event_ndims=3, is_constant_jacobian=True,
-                         parameters=parameters, name=name)
-
-    def _forward(self, x):
-        return tf.nn.space_to_depth(x, self._factor)
-
-    def _inverse(self, y):
-        return tf.nn.depth_to_space(y, self._factor)
-
-    def _forward_log_det_jacobian(self, x):
-        return tf.zeros([], dtype=x.dtype)
-
-    def _forward_event_shape(self, shape):
-        f = self._factor
-        return tf.TensorShape([shape[0] // f, shape[1] // f, shape[2] * f * f])
-
-    def _inverse_event_shape(self, shape):
-        f = self._factor
-        return tf.TensorShape([shape[0] * f, shape[1] * f, shape[2] // (f * f)])
-
-    def _forward_event_shape_tensor(self, shape):
-        f = self._factor
-        return tf.stack([shape[0] // f, shape[1] // f, shape[2] * f * f])
-
-    def _inverse_event_shape_tensor(self, shape):
-        f = self._factor
-        return tf.stack([shape[0] * f, shape[1] * f, shape[2] // (f * f)])
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -81,13 +40,25 @@ class Squeeze(Flow):
                 f"Squeeze(factor={f}) expects (batch, H, W, C) inputs with H and W divisible by {f}. "
                 f"Received input_shape={shape}")
 
-    def make_bijector(self, context=None):
-        return SpaceToDepth(self.factor, name=self.name)
+    def _forward_and_log_det(self, x, context):
+        return tf.nn.space_to_depth(x, self.factor), tf.zeros(tf.shape(x)[:1], x.dtype)
+
+    def _inverse_and_log_det(self, y, context):
+        return tf.nn.depth_to_space(y, self.factor), tf.zeros(tf.shape(y)[:1], y.dtype)
+
+    @property
+    def identity_at_init(self):
+        return False  # a fixed reshuffle of entries
 
     def compute_output_shape(self, input_shape, context_shape=None):
         b, h, w, c = input_shape
         f = self.factor
         return (b, h // f, w // f, c * f * f), (b,)
+
+    def inverse_output_shape(self, output_shape):
+        b, h, w, c = output_shape
+        f = self.factor
+        return (b, h * f, w * f, c // (f * f))
 
     def get_config(self):
         config = super().get_config()

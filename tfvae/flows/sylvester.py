@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.flows.forward_only import ForwardOnlyFlow
+from tfvae.flows._amortised import AmortisedFlow
 from tfvae.nets._validate import positive_int
 
 _KINDS = ("orthogonal", "householder", "triangular")
@@ -16,7 +16,7 @@ ORTHOGONALIZATION_STEPS = 30
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class Sylvester(ForwardOnlyFlow):
+class Sylvester(AmortisedFlow):
     """A stack of Sylvester maps z' = z + Q R h(R̃ Qᵀ z + b), h = tanh.
 
     Per layer, Q is `(D, M)` with orthonormal columns, R and R̃ are `(M, M)`
@@ -79,6 +79,8 @@ class Sylvester(ForwardOnlyFlow):
         Flows for Variational Inference. UAI 2018. arXiv:1803.05649.
     """
 
+    has_inverse = False
+
     def __init__(self, num_layers=1, num_ortho_vectors=None, kind="orthogonal", context_size=None,
                  seed=None, orthogonalization="qr", **kwargs):
         super().__init__(context_size=context_size, **kwargs)
@@ -127,9 +129,8 @@ class Sylvester(ForwardOnlyFlow):
             groups["v"] = (k * (self.num_ortho_vectors or d) * d, glorot(3), normal(1.0, 4))
         self.add_parameters(groups)
 
-    flow_name = "sylvester"
 
-    def _forward_and_log_det(self, z, params):
+    def _maps(self, z, params):
         k, m = self.num_layers, self.rank
         r_diag, r = _triangular(keras.ops.reshape(params["r"], (-1, k, m, m)))
         rt_diag, r_tilde = _triangular(keras.ops.reshape(params["r_tilde"], (-1, k, m, m)))

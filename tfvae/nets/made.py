@@ -5,6 +5,7 @@ import numbers
 import keras
 import numpy as np
 
+from tfvae.nets._context import check_context, context_dim_at_build
 from tfvae.nets._validate import activation_name, positive_int, positive_int_tuple
 
 _ORDERS = ("left-to-right", "right-to-left", "random")
@@ -90,10 +91,7 @@ class MADE(keras.layers.Layer):
         if x_shape[-1] != self.event_size:
             raise ValueError(f"MADE expected inputs of shape (batch, {self.event_size}). "
                              f"Received: x.shape={x_shape}")
-        context_dim = None if context_shape is None else context_shape[-1]
-        if self.context_size is not None and context_dim != self.context_size:
-            raise ValueError(f"MADE was configured with context_size={self.context_size}. "
-                             f"Received: context.shape={context_shape}")
+        context_dim = context_dim_at_build("MADE", self.context_size, context_shape)
         self._context_dim = context_dim
         self._masks = make_masks(self.input_order, self.event_size, self.hidden_units, self.params,
                                  has_context=context_dim is not None,
@@ -125,12 +123,7 @@ class MADE(keras.layers.Layer):
         self.output_bias = self.add_weight(shape=(out,), initializer="zeros", name="output_bias")
 
     def call(self, x, context=None):
-        if (context is None) != (self._context_dim is None):
-            if context is None:
-                raise ValueError(f"MADE was built with a context of size {self._context_dim}; "
-                                 "pass `context` (batch, context_size).")
-            raise ValueError("MADE was built without a context; received a `context` argument. "
-                             "Build it with a context at its first call to use one.")
+        check_context("MADE", self._context_dim, context)
         h = x
         for i in range(len(self.hidden_units)):
             mask = keras.ops.convert_to_tensor(self._masks[i], dtype=self.compute_dtype)

@@ -3,7 +3,6 @@
 import keras
 import tensorflow as tf
 
-from tfvae.flows._conditional import ConditionalFlow
 from tfvae.flows.base import Flow
 from tfvae.objectives.gaussian import standard_normal_log_prob
 from tfvae.priors.base import Prior
@@ -23,26 +22,31 @@ class FlowPrior(Prior):
     `LULinear`-based flows are one pass both ways.
 
     Conditional (in a `tfvae.ConditionalVAE`, `context_dim` set): when the
-    flow takes a context (MAF, IAF: `tfvae.flows` conditional flows), the
-    condition c is its context, p(z|c) = N(f⁻¹(z; c)) |det ∂f⁻¹(z; c)/∂z|;
-    other flows (RealNVP, LULinear) ignore c and the prior is p(z).
+    flow takes a context (`flow.accepts_context`: coupling, autoregressive
+    and spline flows, Glow, and chains holding one), the condition c is its
+    context, p(z|c) = N(f⁻¹(z; c)) |det ∂f⁻¹(z; c)/∂z|; other flows
+    (LULinear, ActNorm) ignore c and the prior is p(z).
 
     Args:
         flow: a vector `tfvae.flows` layer with an inverse (not `Planar` or
             `Sylvester`, which only go forward).
+
+    Raises:
+        ValueError: `flow` is not a flow layer, or has no inverse.
     """
 
     def __init__(self, flow, latent_dim=None, **kwargs):
         super().__init__(latent_dim=latent_dim, **kwargs)
         if isinstance(flow, dict):
             flow = keras.saving.deserialize_keras_object(flow)
-        if not isinstance(flow, Flow):
-            raise ValueError(f"Expected `flow` to be a tfvae.flows layer. Received: flow={flow!r}")
+        if not isinstance(flow, Flow) or not flow.has_inverse:
+            raise ValueError("Expected `flow` to be a tfvae.flows layer with an inverse (the density "
+                             f"direction). Received: flow={flow!r}")
         self.flow = flow
 
     @property
     def conditional(self):
-        return self.context_dim is not None and isinstance(self.flow, ConditionalFlow)
+        return self.context_dim is not None and self.flow.accepts_context
 
     def _context(self, context):
         return {"context": tf.cast(context, tf.float32)} if self.conditional and context is not None else {}

@@ -4,7 +4,6 @@ import keras
 import tensorflow as tf
 
 from tfvae.flows.base import Flow
-from tfvae.flows.forward_only import ForwardOnlyFlow
 from tfvae.flows.score import flow_sample_and_score, path_log_prob
 from tfvae.vi.families import Family, standard_normal_log_prob
 from tfvae.vi.gaussian import FullRankGaussian, MeanFieldGaussian
@@ -79,7 +78,7 @@ class FlowFamily(Family):
 
     @property
     def has_log_prob(self):
-        return not isinstance(self.flow, ForwardOnlyFlow)
+        return self.flow.has_inverse
 
     def _base(self, eps):
         if self.base_family is None:
