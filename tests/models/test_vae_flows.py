@@ -45,6 +45,8 @@ def _linear_gaussian_vae(**kwargs):
     ("planar", lambda: F.Planar(num_layers=2)),
     ("sylvester", lambda: F.Sylvester(num_layers=2, num_ortho_vectors=2)),
     ("realnvp", lambda: F.RealNVP(num_layers=2, hidden_units=(8,))),
+    ("spline_iaf", lambda: F.SplineIAF(num_layers=1, hidden_units=(8,), num_bins=4, seed=0)),
+    ("nsf", lambda: F.NSF(num_layers=2, hidden_units=(8,), num_bins=4)),
 ])
 def test_flow_posterior_gives_the_exact_log_likelihood(name, make_flow):
     keras.utils.set_random_seed(0)
@@ -80,7 +82,10 @@ def test_flow_prior_gives_the_exact_log_likelihood():
     dict(posterior_flow=F.IAF(num_layers=2, hidden_units=(16,)),
          prior=tfvae.priors.FlowPrior(F.RealNVP(num_layers=2, hidden_units=(16,)))),
     dict(posterior_flow=F.Sylvester(num_layers=1, num_ortho_vectors=2, kind="householder")),
-], ids=["realnvp-prior", "maf-prior", "mog-prior", "vamp-prior", "iaf+realnvp-prior", "sylvester-h"])
+    dict(posterior_flow=F.SplineIAF(num_layers=1, hidden_units=(16,), num_bins=4),
+         prior=tfvae.priors.FlowPrior(F.NSF(num_layers=2, hidden_units=(16,), num_bins=4))),
+], ids=["realnvp-prior", "maf-prior", "mog-prior", "vamp-prior", "iaf+realnvp-prior", "sylvester-h",
+        "spline-iaf+nsf-prior"])
 def test_every_prior_and_posterior_trains_jointly_and_reloads(kwargs, tmp_path):
     x = (tfvae.data.load_numpy("digits", split="train")[:192] > 0.5).astype("float32")
     vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=4, encoder=tfvae.nets.MLP([32]),

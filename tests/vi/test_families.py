@@ -51,6 +51,8 @@ def test_int_seeds_are_reproducible_and_generator_draws_differ():
     (lambda: tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,)), "mean_field"),
     (lambda: tfvae.flows.IAF(num_layers=2, hidden_units=(8,), seed=0), "full_rank"),
     (lambda: tfvae.flows.RealNVP(num_layers=2, hidden_units=(8,)), "standard"),
+    (lambda: tfvae.flows.NSF(num_layers=2, hidden_units=(8,), num_bins=4), "mean_field"),
+    (lambda: tfvae.flows.SplineMAF(num_layers=1, hidden_units=(8,), num_bins=4, seed=0), "standard"),
 ])
 def test_flow_family_log_prob_inverts_its_samples(flow, base):
     q = _randomise(FlowFamily(flow(), 3, base=base), seed=6, scale=0.3)

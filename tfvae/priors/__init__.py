@@ -4,13 +4,14 @@ import keras
 
 from tfvae.priors.base import Prior
 from tfvae.priors.conditional import ConditionalNormal
+from tfvae.priors.diagonal import DiagonalNormal
 from tfvae.priors.flow import FlowPrior
 from tfvae.priors.mixture import MixtureOfGaussians
 from tfvae.priors.normal import StandardNormal
 from tfvae.priors.vamp import VampPrior
 
 _BY_NAME = {"normal": StandardNormal, "standard_normal": StandardNormal,
-            "mixture": MixtureOfGaussians, "vamp": VampPrior, "conditional_normal": ConditionalNormal}
+            "diagonal": DiagonalNormal, "mixture": MixtureOfGaussians, "vamp": VampPrior, "conditional_normal": ConditionalNormal}
 
 
 def get(identifier, latent_dim, context_dim=None):
