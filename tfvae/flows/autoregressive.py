@@ -98,7 +98,7 @@ class Autoregressive(ContextMixin, Flow):
 
     def _normalize(self, made, y, context):
         """x_i = τ⁻¹(y_i; θ_i(y_<i)) and Σ_i log|∂x_i/∂y_i|: one MADE pass."""
-        x, log_det = self._transformer.inverse(y, made(y, context))
+        x, log_det = self._transformer.inverse(y, tf.unstack(made(y, context), axis=-1))
         return x, tf.reduce_sum(log_det, axis=-1)
 
     def _generate(self, made, x, context):
@@ -108,12 +108,12 @@ class Autoregressive(ContextMixin, Flow):
         every θ_i is final and the D-th pass gives y and its log-det.
         """
         def step(y):
-            return (self._transformer.forward(x, made(y, context))[0],)
+            return (self._transformer.forward(x, tf.unstack(made(y, context), axis=-1))[0],)
 
         y = tf.zeros_like(x)
         if self.event_size > 1:
             (y,) = tf.while_loop(lambda y: True, step, (y,), maximum_iterations=self.event_size - 1)
-        y, log_det = self._transformer.forward(x, made(y, context))
+        y, log_det = self._transformer.forward(x, tf.unstack(made(y, context), axis=-1))
         return y, tf.reduce_sum(log_det, axis=-1)
 
     def _run(self, t, context, generate):

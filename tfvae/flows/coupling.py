@@ -104,7 +104,7 @@ class Coupling(ContextMixin, Flow):
             self.conditioner.build((None, *event_shape[:2], channels + context))
 
     def _params(self, kept, context):
-        """θ `(batch, *event, P)` from the kept entries (and the context)."""
+        """θ, P tensors shaped like `kept`, from the kept entries (and the context)."""
         self.check_context(context)
         inputs = kept
         if context is not None:
@@ -115,7 +115,7 @@ class Coupling(ContextMixin, Flow):
             inputs = tf.concat([kept, c], axis=-1)
         out = self.conditioner(inputs)
         num_params = self._make_transformer().num_params
-        return tf.stack(tf.split(out, num_params, axis=-1), axis=-1)
+        return tf.split(out, num_params, axis=-1) if num_params > 1 else [out]
 
     def _couple(self, t, context, inverse):
         mask = tf.constant(self._mask_np, dtype=t.dtype)

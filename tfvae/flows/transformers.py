@@ -8,9 +8,10 @@ element with its own numbers,
     y, log_det = transformer.forward(x, params)     # y = τ(x; θ)
     x, log_det = transformer.inverse(y, params)     # x = τ⁻¹(y; θ)
 
-with `x`, `y`, `log_det` of one shape `S` and `params` of shape
-`S + (num_params,)`; `log_det` is the element-wise log|∂y/∂x| (forward) or
-log|∂x/∂y| (inverse). All-zero raw parameters give the identity map, so a
+with `x`, `y`, `log_det` of one shape `S` and `params` a sequence of
+`num_params` tensors of shape `S` (a coupling's `tf.split` or a MADE's
+`tf.unstack` of its output, no copies); `log_det` is the element-wise
+log|∂y/∂x| (forward) or log|∂x/∂y| (inverse). All-zero raw parameters give the identity map, so a
 flow whose conditioner ends in a zero layer starts as the identity.
 `get(name, **options)` makes one from its config name.
 """
@@ -36,7 +37,7 @@ class Affine:
         self.log_scale_clamp = float(log_scale_clamp)
 
     def _shift_log_scale(self, params):
-        shift, raw = params[..., 0], params[..., 1]
+        shift, raw = params
         c = self.log_scale_clamp
         return shift, (c * tf.tanh(raw / c) if c > 0 else raw)
 
@@ -58,10 +59,10 @@ class Additive:
     num_params = 1
 
     def forward(self, x, params):
-        return x + params[..., 0], tf.zeros_like(x)
+        return x + params[0], tf.zeros_like(x)
 
     def inverse(self, y, params):
-        return y - params[..., 0], tf.zeros_like(y)
+        return y - params[0], tf.zeros_like(y)
 
 
 class Inverse:
@@ -134,9 +135,9 @@ class RationalQuadraticSpline:
 
     def _spline(self, params):
         k = self.num_bins
-        xs = self._knots(params[..., :k], self.min_bin_width)
-        ys = self._knots(params[..., k:2 * k], self.min_bin_height)
-        inner = self.min_derivative + tf.math.softplus(params[..., 2 * k:] + self._derivative_shift)
+        xs = self._knots(tf.stack(params[:k], -1), self.min_bin_width)
+        ys = self._knots(tf.stack(params[k:2 * k], -1), self.min_bin_height)
+        inner = self.min_derivative + tf.math.softplus(tf.stack(params[2 * k:], -1) + self._derivative_shift)
         ones = tf.ones_like(inner[..., :1])
         return xs, ys, tf.concat([ones, inner, ones], axis=-1)
 
