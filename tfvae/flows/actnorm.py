@@ -38,6 +38,10 @@ class ActNorm(Flow):
     Raises:
         ValueError: bad `event_ndims` or `epsilon`, or a mismatched input rank.
 
+    Example:
+        >>> norm = tfvae.flows.ActNorm(event_ndims=3)
+        >>> y, log_det = norm(images)   # the first batch comes out standardised per channel
+
     References:
         Kingma & Dhariwal, "Glow", NeurIPS 2018, section 3.1.
     """

@@ -258,6 +258,9 @@ class SplineIAF(_SplineAutoregressive):
     x_i = RQS⁻¹(u_i; θ(u_<i)) in one pass (a VAE posterior flow), inverse
     in D passes. Arguments: those of `SplineMAF`.
 
+    Example:
+        >>> vae = tfvae.VAE(..., posterior_flow=tfvae.flows.SplineIAF(num_layers=2, num_bins=8))
+
     References:
         Durkan, Bekasov, Murray, Papamakarios, "Neural Spline Flows",
         NeurIPS 2019.

@@ -24,6 +24,11 @@ class Chain(Flow):
         x: `(batch, *event_shape)`; returns `(y, log_det)` with `log_det`
         `(batch,)`.
 
+    Example:
+        >>> flow = tfvae.flows.Chain([tfvae.flows.ActNorm(event_ndims=1), tfvae.flows.LULinear(seed=0),
+        ...                           tfvae.flows.NeuralSplineCoupling(hidden_units=(64,))])
+        >>> x, log_det = flow(u)                       # f_3(f_2(f_1(u)))
+
     Raises:
         ValueError: an empty list or an element that is not a `Flow`.
     """
@@ -110,6 +115,9 @@ class Invert(Flow):
 
     Args:
         flow: a `Flow` with an inverse.
+
+    Example:
+        >>> prior = tfvae.priors.FlowPrior(tfvae.flows.Invert(tfvae.flows.IAF(num_layers=2)))
 
     Raises:
         ValueError: `flow` is not a `Flow` with an inverse.

@@ -33,6 +33,10 @@ class InvertibleConv1x1(Flow):
     Raises:
         ValueError: a non-image input.
 
+    Example:
+        >>> step = tfvae.flows.Chain([tfvae.flows.ActNorm(), tfvae.flows.InvertibleConv1x1(seed=0),
+        ...                           tfvae.flows.AffineCoupling("channel", hidden_channels=64)])
+
     References:
         Kingma & Dhariwal, "Glow", NeurIPS 2018, section 3.2.
     """

@@ -193,6 +193,10 @@ class AdditiveCoupling(AffineCoupling):
     diagonal scaling (or a learned base) to change volume. Arguments are
     those of `AffineCoupling` (`log_scale_clamp` is unused).
 
+    Example:
+        >>> layer = tfvae.flows.AdditiveCoupling("checkerboard", parity=1, hidden_channels=32)
+        >>> y, log_det = layer(tf.random.normal((4, 8, 8, 1)))   # log_det == 0
+
     References:
         Dinh, Krueger & Bengio, "NICE: Non-linear Independent Components
         Estimation", ICLR 2015 workshop.

@@ -46,6 +46,9 @@ class LULinear(Flow):
     Raises:
         ValueError: bad `dim`/`seed`, or inputs that are not `(batch, dim)`.
 
+    Example:
+        >>> flow = tfvae.flows.Chain([tfvae.flows.LULinear(seed=0), tfvae.flows.MAF(num_layers=1)])
+
     References:
         Kingma, Dhariwal. Glow: Generative Flow with Invertible 1x1
         Convolutions. NeurIPS 2018. arXiv:1807.03039.

@@ -32,6 +32,10 @@ class Permute(Flow):
         event_ndims: 1 for vectors `(batch, D)`, 3 for images
             `(batch, H, W, C)` (permutes C).
 
+    Example:
+        >>> flow = tfvae.flows.Chain([tfvae.flows.MAF(num_layers=1), tfvae.flows.Permute("reverse"),
+        ...                           tfvae.flows.MAF(num_layers=1)])
+
     Call:
         x: `(batch, D)` or `(batch, H, W, C)`; `context` is accepted and
         ignored. Returns `(y, log_det)` with `log_det` zeros `(batch,)`.

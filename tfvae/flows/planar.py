@@ -54,6 +54,9 @@ class Planar(AmortisedFlow):
         ValueError: bad arguments, non-vector input, context mismatch.
         NotImplementedError: from `inverse` and `bijector.inverse`.
 
+    Example:
+        >>> vae = tfvae.VAE(..., posterior_flow=tfvae.flows.Planar(num_layers=8))
+
     References:
         Rezende, Mohamed. Variational Inference with Normalizing Flows.
         ICML 2015. arXiv:1505.05770.

@@ -101,6 +101,10 @@ class NICE(RealNVP):
     is `ActNorm(event_ndims=1, data_init=False)`: y = (x + b) * exp(s), the
     only volume change, log|det| = Σ s; it starts as the identity.
 
+    Example:
+        >>> model = tfvae.FlowModel(tfvae.flows.NICE(num_layers=4), input_shape=(64,),
+        ...                         dequantize="uniform", num_bins=17, logit_alpha=0.05)
+
     References:
         Dinh, Krueger & Bengio, "NICE: Non-linear Independent Components
         Estimation", ICLR 2015 workshop.

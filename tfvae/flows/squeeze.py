@@ -22,6 +22,9 @@ class Squeeze(Flow):
     Raises:
         ValueError: a non-image input or H, W not divisible by `factor`.
 
+    Example:
+        >>> y, _ = tfvae.flows.Squeeze()(tf.zeros((2, 8, 8, 1)))   # y: (2, 4, 4, 4)
+
     References:
         Dinh et al., "Density estimation using Real NVP", ICLR 2017.
     """

@@ -20,15 +20,11 @@ class VampPrior(Prior):
         log p(z) = logsumexp_k log N(z; μ(u_k), σ(u_k)²) − log K.
     Pseudo-inputs are clipped to [0, 1] (the data range, as the hard-tanh
     of Tomczak & Welling; a value outside gets no gradient) and by default
-    start dark: U(−1/√K, 1/√K), torch's default for the Linear(K) layer
-    that produces them in pythae, so about half of each pseudo-input's
-    pixels start below 0 and stay at 0 (pythae also adds a bias shared by
-    all K, which this start does not; Tomczak & Welling's code starts at
-    N(0.05, 0.01), also dark but all above 0). That start
-    matters when the VAE over-fits: on 4000 MNIST digits over 50 epochs it
-    gave a better test log-likelihood than grey N(0.5, 0.05) images (the
-    default before) at 4 of 5 seeds, and on Fashion-MNIST at 5 of 5
-    (README, "Flow priors and posteriors against the plain VAE").
+    start dark: u ~ U(−1/√K, 1/√K), the default start of a Linear(K)
+    layer (how pythae makes them; pythae also adds a bias shared by all
+    K), so about half of each pseudo-input's pixels start below 0 and stay
+    at 0. Tomczak & Welling's code starts at N(0.05, 0.01). The README
+    compares starts on MNIST and Fashion-MNIST.
 
     The VAE attaches its encoder at construction (`attach`); the encoder is
     not owned by the prior, only called. Needs a Gaussian posterior: with a
