@@ -91,6 +91,7 @@ def tfvae_variants():
         "vampprior": dict(prior=P.VampPrior(num_pseudo_inputs=50)),
         "realnvp-prior": dict(prior=P.FlowPrior(F.RealNVP(num_layers=4, hidden_units=(128, 128)))),
         "maf-prior": dict(prior=P.FlowPrior(F.MAF(num_layers=4, hidden_units=(128, 128)))),
+        "nsf-prior": dict(prior=P.FlowPrior(F.NSF(num_layers=4, hidden_units=(128, 128)))),
         "iaf+maf-prior": dict(posterior_flow=F.IAF(num_layers=2, hidden_units=(128, 128, 128)),
                               prior=P.FlowPrior(F.MAF(num_layers=4, hidden_units=(128, 128)))),
     }
