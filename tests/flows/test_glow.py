@@ -4,7 +4,6 @@ import pytest
 from tests import checks
 from tfvae.flows.actnorm import ActNorm
 from tfvae.flows.conv1x1 import InvertibleConv1x1
-from tfvae.flows.squeeze import Squeeze
 
 
 def test_repeated_eager_call_keeps_gradients():

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from tests import checks
 from tfvae.flows.permute import Permute
 
 

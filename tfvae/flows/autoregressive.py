@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tfvae.flows import transformers
 from tfvae.flows._context import ContextMixin
+from tfvae.flows._spline_options import SplineOptions
 from tfvae.flows.base import Flow
 from tfvae.nets._validate import activation_name, positive_float, positive_int, positive_int_tuple
 from tfvae.nets.made import MADE
@@ -161,22 +162,13 @@ class _AffineAutoregressive(Autoregressive):
         return config
 
 
-class _SplineAutoregressive(Autoregressive):
+class _SplineAutoregressive(SplineOptions, Autoregressive):
     """Rational-quadratic spline transformer, K bins on [-B, B]."""
 
     def __init__(self, num_layers=2, hidden_units=(64, 64), context_size=None, activation="relu",
                  num_bins=8, bound=3.0, seed=None, **kwargs):
         super().__init__(num_layers, hidden_units, context_size, activation, seed, **kwargs)
-        self.num_bins = positive_int(num_bins, "num_bins")
-        self.bound = positive_float(bound, "bound")
-
-    def _make_transformer(self):
-        return transformers.RationalQuadraticSpline(self.num_bins, self.bound)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(num_bins=self.num_bins, bound=self.bound)
-        return config
+        self._set_spline(num_bins, bound)
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

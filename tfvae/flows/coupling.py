@@ -6,10 +6,10 @@ import tensorflow as tf
 
 from tfvae.flows import transformers
 from tfvae.flows._context import ContextMixin
+from tfvae.flows._spline_options import SplineOptions
 from tfvae.flows.base import Flow, sum_event
 from tfvae.flows.masks import MASKS, make_mask
-from tfvae.nets._validate import activation_name, nonnegative_float, positive_float, positive_int, \
-    positive_int_tuple
+from tfvae.nets._validate import activation_name, nonnegative_float, positive_int, positive_int_tuple
 from tfvae.nets.coupling_nets import CouplingConvNet
 from tfvae.nets.mlp import MLP
 
@@ -207,7 +207,7 @@ class AdditiveCoupling(AffineCoupling):
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class NeuralSplineCoupling(Coupling):
+class NeuralSplineCoupling(SplineOptions, Coupling):
     """Rational-quadratic spline coupling (Durkan et al., 2019).
 
     forward:  y = m ⊙ x + (1 - m) ⊙ RQS(x; θ(m ⊙ x)), inverse by the
@@ -233,13 +233,4 @@ class NeuralSplineCoupling(Coupling):
     def __init__(self, mask="alternating", parity=0, hidden_units=(64, 64), hidden_channels=64,
                  activation="relu", context_size=None, num_bins=8, bound=3.0, **kwargs):
         super().__init__(mask, parity, hidden_units, hidden_channels, activation, context_size, **kwargs)
-        self.num_bins = positive_int(num_bins, "num_bins")
-        self.bound = positive_float(bound, "bound")
-
-    def _make_transformer(self):
-        return transformers.RationalQuadraticSpline(self.num_bins, self.bound)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(num_bins=self.num_bins, bound=self.bound)
-        return config
+        self._set_spline(num_bins, bound)
