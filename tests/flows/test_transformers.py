@@ -55,10 +55,9 @@ def test_spline_matches_tfp_and_is_identity_outside():
     k, bound = 4, 2.0
     spline = transformers.RationalQuadraticSpline(k, bound, 1e-3, 1e-3, 1e-3)
     params = _params(rng, 3 * k - 1)
-    xs, ys, derivatives = spline._spline(params)
+    _, _, widths, heights, _, right_derivatives = spline._spline(params)
     reference = tfp.bijectors.RationalQuadraticSpline(
-        bin_widths=xs[..., 1:] - xs[..., :-1], bin_heights=ys[..., 1:] - ys[..., :-1],
-        knot_slopes=derivatives[..., 1:-1], range_min=-bound)
+        bin_widths=widths, bin_heights=heights, knot_slopes=right_derivatives[..., :-1], range_min=-bound)
     x = tf.constant(X)
     y, log_det = spline.forward(x, params)
     np.testing.assert_allclose(y, reference.forward(x), rtol=1e-10, atol=1e-10)

@@ -125,46 +125,36 @@ class RationalQuadraticSpline:
         self.num_params = 3 * self.num_bins - 1
         self._derivative_shift = math.log(math.expm1(1.0 - self.min_derivative))
 
-    def _knots(self, raw, minimum):
-        k, b = self.num_bins, self.bound
-        sizes = 2.0 * b * (minimum + (1.0 - k * minimum) * tf.nn.softmax(raw, axis=-1))
-        knots = tf.concat([tf.zeros_like(sizes[..., :1]), tf.cumsum(sizes, axis=-1)], axis=-1) - b
-        # The last knot is B exactly, whatever the rounding of the sum.
-        knots = tf.concat([knots[..., :-1], tf.fill(tf.shape(knots[..., :1]), tf.constant(b, raw.dtype))], -1)
-        return knots
+    def _sizes(self, raw, minimum):
+        """Bin sizes 2B (m + (1 - K m) softmax(raw)), summing to 2B."""
+        return 2.0 * self.bound * (minimum + (1.0 - self.num_bins * minimum) * tf.nn.softmax(raw, axis=-1))
 
     def _spline(self, params):
+        """Per bin `(..., K)`: left knots x_k, y_k, widths, heights and the
+        derivatives at the bin's left and right knots."""
         k = self.num_bins
-        xs = self._knots(tf.stack(params[:k], -1), self.min_bin_width)
-        ys = self._knots(tf.stack(params[k:2 * k], -1), self.min_bin_height)
+        widths = self._sizes(tf.stack(params[:k], -1), self.min_bin_width)
+        heights = self._sizes(tf.stack(params[k:2 * k], -1), self.min_bin_height)
         inner = self.min_derivative + tf.math.softplus(tf.stack(params[2 * k:], -1) + self._derivative_shift)
-        ones = tf.ones_like(inner[..., :1])
-        return xs, ys, tf.concat([ones, inner, ones], axis=-1)
+        ones = tf.ones_like(widths[..., :1])
+        return (tf.cumsum(widths, axis=-1, exclusive=True) - self.bound,
+                tf.cumsum(heights, axis=-1, exclusive=True) - self.bound,
+                widths, heights, tf.concat([ones, inner], -1), tf.concat([inner, ones], -1))
 
-    def _bin(self, knots, t):
-        """One-hot of the bin of t among `knots (..., K+1)` (inside [-B, B])."""
-        index = tf.reduce_sum(tf.cast(t[..., None] >= knots[..., 1:-1], tf.int32), axis=-1)
-        return tf.one_hot(index, self.num_bins, dtype=t.dtype)
-
-    @staticmethod
-    def _pick(one_hot, values):
-        return tf.reduce_sum(one_hot * values, axis=-1)
-
-    def _bin_values(self, one_hot, xs, ys, derivatives):
-        pick = self._pick
-        x_k, y_k = pick(one_hot, xs[..., :-1]), pick(one_hot, ys[..., :-1])
-        w_k = pick(one_hot, xs[..., 1:] - xs[..., :-1])
-        h_k = pick(one_hot, ys[..., 1:] - ys[..., :-1])
-        return x_k, y_k, w_k, h_k, pick(one_hot, derivatives[..., :-1]), pick(one_hot, derivatives[..., 1:])
+    def _in_bin(self, left_knots, t):
+        """The values of the bin holding t (inside [-B, B]), each `t`-shaped."""
+        index = tf.reduce_sum(tf.cast(t[..., None] >= left_knots[..., 1:], tf.int32), axis=-1)
+        one_hot = tf.one_hot(index, self.num_bins, dtype=t.dtype)
+        return lambda values: tf.reduce_sum(one_hot * values, axis=-1)
 
     def _inside(self, t):
         return (t >= -self.bound) & (t <= self.bound)
 
     def forward(self, x, params):
-        xs, ys, derivatives = self._spline(params)
+        spline = self._spline(params)
         inside = self._inside(x)
         t = tf.clip_by_value(x, -self.bound, self.bound)  # no NaN from the unused branch
-        x_k, y_k, w_k, h_k, d_k, d_k1 = self._bin_values(self._bin(xs, t), xs, ys, derivatives)
+        x_k, y_k, w_k, h_k, d_k, d_k1 = map(self._in_bin(spline[0], t), spline)
         s = h_k / w_k
         xi = (t - x_k) / w_k
         xi_1m = xi * (1.0 - xi)
@@ -176,10 +166,10 @@ class RationalQuadraticSpline:
         return tf.where(inside, y, x), tf.where(inside, log_det, tf.zeros_like(log_det))
 
     def inverse(self, y, params):
-        xs, ys, derivatives = self._spline(params)
+        spline = self._spline(params)
         inside = self._inside(y)
         t = tf.clip_by_value(y, -self.bound, self.bound)
-        x_k, y_k, w_k, h_k, d_k, d_k1 = self._bin_values(self._bin(ys, t), xs, ys, derivatives)
+        x_k, y_k, w_k, h_k, d_k, d_k1 = map(self._in_bin(spline[1], t), spline)
         s = h_k / w_k
         d = t - y_k
         g = d_k1 + d_k - 2.0 * s
