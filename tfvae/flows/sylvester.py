@@ -131,35 +131,35 @@ class Sylvester(AmortisedFlow):
             groups["v"] = (k * (self.num_ortho_vectors or d) * d, glorot(3), normal(1.0, 4))
         self.add_parameters(groups)
 
-
     def _maps(self, z, params):
         k, m = self.num_layers, self.rank
         r_diag, r = _triangular(keras.ops.reshape(params["r"], (-1, k, m, m)))
         rt_diag, r_tilde = _triangular(keras.ops.reshape(params["r_tilde"], (-1, k, m, m)))
         b = keras.ops.reshape(params["b"], (-1, k, m))
-        q = self._q(params, z.dtype)
+        q = self._q(params, z.dtype)                                     # (batch or 1, K, D, M)
+        # Every layer's R̃ Qᵀ and Q R in two batched products, before the
+        # sequential part: z' = z + (Q R) tanh((R̃ Qᵀ) z + b).
+        into = tf.matmul(r_tilde, q, transpose_b=True)                   # (., K, M, D)
+        out = tf.matmul(q, r)                                            # (., K, D, M)
+        diag_product = rt_diag * r_diag                                  # (., K, M)
         log_det = tf.zeros_like(z[:, 0])
         for i in range(k):
-            a = tf.linalg.matvec(r_tilde[:, i], tf.linalg.matvec(q[i], z, transpose_a=True)) + b[:, i]
-            h = tf.tanh(a)
-            z = z + tf.linalg.matvec(q[i], tf.linalg.matvec(r[:, i], h))
-            diag = 1.0 + rt_diag[:, i] * r_diag[:, i] * (1.0 - h * h)
-            log_det += tf.reduce_sum(tf.math.log(tf.abs(diag)), axis=-1)
+            h = tf.tanh(tf.linalg.matvec(into[:, i], z) + b[:, i])
+            z = z + tf.linalg.matvec(out[:, i], h)
+            log_det += tf.reduce_sum(tf.math.log(tf.abs(1.0 + diag_product[:, i] * (1.0 - h * h))), axis=-1)
         return z, log_det
 
     def _q(self, params, dtype):
-        """Per layer, Q of shape `(batch or 1, D, M)`."""
+        """Q of every layer, `(batch or 1, K, D, M)`."""
         k, d, m = self.num_layers, self.event_size, self.rank
         if self.kind == "orthogonal":
             raw = keras.ops.reshape(params["q"], (-1, k, d, m))
             orthonormal = qr_orthonormalize if self.orthogonalization == "qr" else orthogonalize
-            return [orthonormal(raw[:, i]) for i in range(k)]
+            return orthonormal(raw)
         if self.kind == "householder":
-            v = keras.ops.reshape(params["v"], (-1, k, self.num_ortho_vectors or d, d))
-            return [householder_product(v[:, i]) for i in range(k)]
+            return householder_product(keras.ops.reshape(params["v"], (-1, k, self.num_ortho_vectors or d, d)))
         identity = np.eye(d)
-        return [tf.constant(identity if i % 2 == 0 else identity[::-1], dtype=dtype)[None]
-                for i in range(k)]
+        return tf.constant(np.stack([identity if i % 2 == 0 else identity[::-1] for i in range(k)]), dtype=dtype)[None]
 
     def get_config(self):
         config = super().get_config()
