@@ -245,6 +245,9 @@ class FlowModel(ReplicaSafeBuild, keras.Model):
         return data[0], (data[1] if self.conditional else None)
 
     def fit(self, x=None, *args, **kwargs):
+        if isinstance(x, tf.data.Dataset):
+            # A dataset shuffles itself; Keras would warn that `shuffle` is ignored.
+            kwargs.setdefault("shuffle", False)
         # ActNorm's data init on the first global batch, before a strategy's
         # replicas split it (a no-op on one device: the first step does it).
         y = args[0] if args else kwargs.get("y")
