@@ -14,3 +14,12 @@ from tfvae.evaluation.inception import FeaturizerNotAvailableError
 from tfvae.evaluation.inception import InceptionFeatures
 from tfvae.evaluation.quality import fid
 from tfvae.evaluation.quality import sample_quality
+
+# Post-hoc latent samplers and latent image grids.
+from tfvae.evaluation.latent_grids import interpolate
+from tfvae.evaluation.latent_grids import save_interpolation_png
+from tfvae.evaluation.latent_grids import save_traversal_png
+from tfvae.evaluation.latent_grids import traverse
+from tfvae.evaluation.posthoc import PostHocSampler
+from tfvae.evaluation.posthoc import fit_flow
+from tfvae.evaluation.posthoc import fit_mixture
