@@ -4,25 +4,13 @@
     sample_quality(featurizer, real, fake, metrics=("fid", "kid", "precision_recall"))
 """
 
-import numpy as np
-
 from tfvae import metrics as _metrics
-from tfvae.evaluation.features import extract_features
+from tfvae.evaluation.sharding import collect
 
 METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 
 
-def _collect(featurizer, images, batch_size, keep):
-    """Streams features into float64 moments; keeps them (float32) if asked."""
-    stats, kept = _metrics.FeatureStatistics(), []
-    for batch in extract_features(featurizer, images, batch_size):
-        stats.update(batch)
-        if keep:
-            kept.append(batch)
-    return stats, (np.concatenate(kept) if keep and kept else None)
-
-
-def fid(featurizer, real, fake, batch_size=256):
+def fid(featurizer, real, fake, batch_size=256, strategy=None):
     """Fréchet distance between the features of two image sets, streamed.
 
     Only the running mean and covariance of each set are held (`d x d`
@@ -35,17 +23,19 @@ def fid(featurizer, real, fake, batch_size=256):
       real, fake: image arrays, datasets or iterables of batches (e.g.
         `model_samples`), at least 2 images each.
       batch_size: rows per featurizer call for arrays.
+      strategy: featurize each batch sharded over this `tf.distribute`
+        strategy's replicas (default: the active one; see `sharding`).
 
     Returns:
       The Fréchet distance (a float).
     """
-    real_stats, _ = _collect(featurizer, real, batch_size, keep=False)
-    fake_stats, _ = _collect(featurizer, fake, batch_size, keep=False)
+    real_stats, _ = collect(featurizer, real, batch_size, keep=False, strategy=strategy)
+    fake_stats, _ = collect(featurizer, fake, batch_size, keep=False, strategy=strategy)
     return _metrics.frechet_distance(real_stats, fake_stats)
 
 
 def sample_quality(featurizer, real, fake, metrics=("fid",), batch_size=256, kid_subset_size=1000,
-                   precision_recall_k=3, density_coverage_k=5, seed=0):
+                   precision_recall_k=3, density_coverage_k=5, seed=0, strategy=None):
     """Several sample-quality metrics from one pass over each image set.
 
     FID streams; KID, precision/recall and density/coverage need every
@@ -59,6 +49,7 @@ def sample_quality(featurizer, real, fake, metrics=("fid",), batch_size=256, kid
       kid_subset_size: KID block size (see `tfvae.metrics.kid`).
       precision_recall_k, density_coverage_k: their neighbourhood sizes.
       seed: seed of KID's permutation.
+      strategy: as in `fid`.
 
     Returns:
       dict with `num_real`, `num_fake`, `num_features` and for each
@@ -73,8 +64,8 @@ def sample_quality(featurizer, real, fake, metrics=("fid",), batch_size=256, kid
     if unknown or not metrics:
         raise ValueError(f"Expected `metrics` from {METRICS}. Received: metrics={metrics!r}")
     keep = any(m != "fid" for m in metrics)
-    real_stats, real_features = _collect(featurizer, real, batch_size, keep)
-    fake_stats, fake_features = _collect(featurizer, fake, batch_size, keep)
+    real_stats, real_features = collect(featurizer, real, batch_size, keep, strategy)
+    fake_stats, fake_features = collect(featurizer, fake, batch_size, keep, strategy)
     out = {"num_real": real_stats.count, "num_fake": fake_stats.count, "num_features": real_stats.num_features}
     if "fid" in metrics:
         out["fid"] = _metrics.frechet_distance(real_stats, fake_stats)
