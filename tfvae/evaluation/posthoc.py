@@ -34,12 +34,15 @@ class PostHocSampler:
 
     Args:
       vae: the trained VAE (`decode`, `decoder_params`, `likelihood`).
-      sample_latents: `(n, seed) -> (n, latent_dim)` float32 codes.
+      sample_latents: `(n, seed) -> (n, latent_dim)` codes.
+      latent_log_prob: `z (n, latent_dim) -> (n,)` log-density of the
+        fitted density (nats), for `log_likelihood`.
       name: a label for reports ("mixture", "flow").
     """
 
-    def __init__(self, vae, sample_latents, name):
-        self.vae, self._sample_latents, self.name = vae, sample_latents, name
+    def __init__(self, vae, sample_latents, latent_log_prob, name):
+        self.vae, self._sample_latents, self.latent_log_prob = vae, sample_latents, latent_log_prob
+        self.name = name
 
     def sample_latent(self, num_samples, seed=0):
         """`(num_samples, latent_dim)` codes from the fitted density."""
@@ -53,6 +56,36 @@ class PostHocSampler:
             return self.vae.decode(z)
         params = self.vae.decoder_params(z)
         return self.vae.likelihood.sample(params, tf.constant([seed, 1], tf.int64))
+
+    def log_likelihood(self, x, num_samples=100, seed=0):
+        """Importance-sampled log p(x) of the model with the fitted density as prior.
+
+            log p(x) ≈ log (1/S) Σ_s p(x | z_s) q̂(z_s) / q(z_s | x),  z_s ~ q(z | x),
+
+        the VAE's own estimator (`vae.log_likelihood`, the same draws for
+        the same seed) with its prior p(z) replaced by q̂; a consistent
+        estimate, low by O(1/S), of the post-hoc model's likelihood.
+
+        Args:
+          x: `(batch, *input_shape)` images in the likelihood's support.
+          num_samples: S, positive int.
+          seed: int.
+
+        Returns:
+          `(batch,)` float64 nats per example.
+        """
+        num_samples = _checks.positive_int(num_samples, "num_samples")
+        x = tf.convert_to_tensor(x, tf.float32)
+        chunk_seed = tf.random.split(tf.constant([seed, 0], tf.int64), 1)[0]
+        z, log_q, _, _ = self.vae.sample_posterior(x, num_samples, chunk_seed)
+        k, b = num_samples, int(x.shape[0])
+        flat_z = tf.reshape(z, [k * b, -1])
+        x_rep = tf.reshape(tf.broadcast_to(x[None], [k, *x.shape]), [k * b, *x.shape[1:]])
+        log_px = tf.reshape(self.vae.likelihood.log_prob(x_rep, self.vae.decoder_params(flat_z)), [k, b])
+        log_pz = np.asarray(self.latent_log_prob(np.asarray(flat_z, np.float64)), np.float64).reshape(k, b)
+        log_w = np.asarray(log_px, np.float64) + log_pz - np.asarray(log_q, np.float64)
+        top = log_w.max(axis=0)
+        return top + np.log(np.mean(np.exp(log_w - top), axis=0))
 
 
 def fit_mixture(vae, images, num_components=10, covariance_type="full", seed=0, batch_size=256):
@@ -93,7 +126,7 @@ def fit_mixture(vae, images, num_components=10, covariance_type="full", seed=0, 
         noise = rng.standard_normal((n, z.shape[1]))
         return gmm.means_[component] + np.einsum("nij,nj->ni", factors[component], noise)
 
-    sampler = PostHocSampler(vae, sample_latents, "mixture")
+    sampler = PostHocSampler(vae, sample_latents, gmm.score_samples, "mixture")
     sampler.density = gmm
     return sampler
 
@@ -131,6 +164,10 @@ def fit_flow(vae, images, flow=None, epochs=30, batch_size=256, learning_rate=1e
     def sample_latents(n, sample_seed):
         return shift + scale * keras.ops.convert_to_numpy(model.sample(n, seed=sample_seed)).astype(np.float64)
 
-    sampler = PostHocSampler(vae, sample_latents, "flow")
+    def latent_log_prob(z):
+        u = ((np.asarray(z) - shift) / scale).astype(np.float32)
+        return keras.ops.convert_to_numpy(model.log_prob(u)).astype(np.float64) - np.sum(np.log(scale))
+
+    sampler = PostHocSampler(vae, sample_latents, latent_log_prob, "flow")
     sampler.density, sampler.shift, sampler.scale = model, shift, scale
     return sampler
