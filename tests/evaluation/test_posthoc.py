@@ -130,3 +130,18 @@ def test_mixture_log_likelihood_uses_the_fitted_density():
     z = np.random.default_rng(0).normal(size=(5, 3))
     np.testing.assert_allclose(sampler.latent_log_prob(z), sampler.density.score_samples(z))
     assert np.all(np.isfinite(sampler.log_likelihood(x[:10], num_samples=8)))
+
+
+def test_draws_sample_the_aggregate_posterior():
+    # draws=k gives k z ~ q(z|x) per image: their mean over many draws is the
+    # posterior location, and their spread is the posterior scale.
+    vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=3, encoder=tfvae.nets.MLP([16]),
+                    decoder=tfvae.nets.MLP([16]), seed=0)
+    x = (tfvae.data.load_numpy("digits", "train")[:4] > 0.5).astype("float32")
+    z = posthoc.encodings(vae, x, draws=2000).reshape(2000, 4, 3)
+    loc, scale = (np.asarray(t) for t in vae.posterior_params(x)[:2])
+    np.testing.assert_allclose(z.mean(0), loc, atol=4 * scale.max() / np.sqrt(2000))
+    np.testing.assert_allclose(z.std(0), scale, rtol=0.1)
+    np.testing.assert_allclose(posthoc.encodings(vae, x), np.asarray(vae.encode(x)), rtol=1e-6)
+    with pytest.raises(ValueError, match="Received: draws=-1"):
+        posthoc.encodings(vae, x, draws=-1)

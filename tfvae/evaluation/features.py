@@ -44,7 +44,9 @@ def image_batches(images, batch_size=256):
 
 
 def _apply(featurizer, batch):
-    if isinstance(featurizer, keras.Layer):
+    if isinstance(featurizer, keras.Model):
+        out = featurizer.predict_on_batch(batch)  # Keras's compiled predict function
+    elif isinstance(featurizer, keras.Layer):
         out = featurizer(batch, training=False)
     else:
         out = featurizer(batch)
@@ -56,9 +58,9 @@ def extract_features(featurizer, images, batch_size=256):
     """Yields `(n, d)` float32 features of each image batch.
 
     Args:
-      featurizer: a Keras model or layer (called with `training=False`) or
-        any callable from an image batch to features `(n, ...)`; features
-        with more axes are flattened.
+      featurizer: a Keras model (run with `predict_on_batch`), a layer
+        (called with `training=False`), or any callable from an image batch
+        to features `(n, ...)`; features with more axes are flattened.
       images: as `image_batches`.
       batch_size: as `image_batches`.
     """

@@ -21,9 +21,27 @@ from tfvae.metrics import _checks
 from tfvae.models import FlowModel
 
 
-def encodings(vae, images, batch_size=256):
-    """Codes `(N, latent_dim)` float64 of a VAE's posterior locations `vae.encode(x)`."""
-    parts = [keras.ops.convert_to_numpy(vae.encode(b)) for b in image_batches(images, batch_size)]
+def encodings(vae, images, batch_size=256, draws=0, seed=0):
+    """Codes of a VAE for a set of images, float64.
+
+    Args:
+      vae: a `tfvae.VAE`.
+      images: as `tfvae.evaluation.features.image_batches`.
+      batch_size: images per encoder call for arrays.
+      draws: 0 for the posterior locations `vae.encode(x)`, `(N, D)`; k > 0
+        for k draws `z ~ q(z | x)` per image, `(k N, D)`: a sample of the
+        aggregate posterior q(z) = (1/N) Σ_n q(z | x_n) itself.
+      seed: seed of the draws.
+    """
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 0:
+        raise ValueError(f"Expected `draws` to be a non-negative integer. Received: draws={draws!r}")
+    parts = []
+    for i, b in enumerate(image_batches(images, batch_size)):
+        if draws == 0:
+            parts.append(keras.ops.convert_to_numpy(vae.encode(b)))
+        else:
+            z = vae.sample_posterior(tf.convert_to_tensor(b), draws, tf.constant([seed, i], tf.int64))[0]
+            parts.append(keras.ops.convert_to_numpy(z).reshape(-1, z.shape[-1]))
     if not parts:
         raise ValueError("Expected at least one image to encode. Received: none")
     return np.concatenate(parts).astype(np.float64)
@@ -88,18 +106,20 @@ class PostHocSampler:
         return top + np.log(np.mean(np.exp(log_w - top), axis=0))
 
 
-def fit_mixture(vae, images, num_components=10, covariance_type="full", seed=0, batch_size=256):
+def fit_mixture(vae, images, num_components=10, covariance_type="full", seed=0, batch_size=256, draws=0):
     """Fits a Gaussian mixture (EM, scikit-learn) to the VAE's codes.
 
         q̂(z) = Σ_k π_k N(z; μ_k, Σ_k),  fitted by maximum likelihood to
-        z_n = encode(x_n) over `images`.
+        z_n = encode(x_n) over `images` (or draws z ~ q(z | x_n), `draws`).
 
     Args:
       vae: a trained `tfvae.VAE`.
       images: training images (array, dataset or batches).
       num_components: positive int K.
       covariance_type: "full", "diag", "tied" or "spherical".
-      seed: seeds EM's initialisation.
+      seed: seeds EM's initialisation and the draws.
+      draws: as in `encodings`: 0 fits the posterior locations (Ghosh et
+        al.), k > 0 fits k draws per image from q(z | x).
 
     Returns:
       A `PostHocSampler`; its `density` attribute is the fitted
@@ -111,7 +131,7 @@ def fit_mixture(vae, images, num_components=10, covariance_type="full", seed=0, 
       enhancing VAE models" (two-stage VAE).
     """
     num_components = _checks.positive_int(num_components, "num_components")
-    z = encodings(vae, images, batch_size)
+    z = encodings(vae, images, batch_size, draws, seed)
     gmm = mixture.GaussianMixture(num_components, covariance_type=covariance_type, random_state=seed).fit(z)
     covariances = {"full": lambda: gmm.covariances_,
                    "tied": lambda: np.repeat(gmm.covariances_[None], num_components, 0),
@@ -131,7 +151,7 @@ def fit_mixture(vae, images, num_components=10, covariance_type="full", seed=0, 
     return sampler
 
 
-def fit_flow(vae, images, flow=None, epochs=30, batch_size=256, learning_rate=1e-3, seed=0, verbose=0):
+def fit_flow(vae, images, flow=None, epochs=30, batch_size=256, learning_rate=1e-3, seed=0, verbose=0, draws=0):
     """Fits a `tfvae.FlowModel` by maximum likelihood to the VAE's codes.
 
     Codes are standardised (`u = (z - m) / s`, per dimension) before the
@@ -144,14 +164,15 @@ def fit_flow(vae, images, flow=None, epochs=30, batch_size=256, learning_rate=1e
       flow: a vector `tfvae.flows` layer; default `RealNVP(num_layers=6)`.
       epochs, batch_size: positive ints.
       learning_rate: Adam's step size.
-      seed: seeds the flow's weights and the data order.
+      seed: seeds the flow's weights, the data order and the draws.
+      draws: as in `encodings`.
 
     Returns:
       A `PostHocSampler`; its `density` attribute is the trained
       `tfvae.FlowModel` on standardised codes, `shift`/`scale` the
       standardisation.
     """
-    z = encodings(vae, images, batch_size)
+    z = encodings(vae, images, batch_size, draws, seed)
     shift, scale = z.mean(0), np.maximum(z.std(0), 1e-6)
     u = ((z - shift) / scale).astype(np.float32)
     keras.utils.set_random_seed(seed)
