@@ -17,7 +17,6 @@ import os
 import tempfile
 import time
 
-import numpy as np
 import tensorflow as tf
 
 import tfvae
