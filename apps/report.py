@@ -29,7 +29,7 @@ SAMPLERS = ("prior", "mixture", "flow")
 
 def add_flags(parser):
     """The report's flags on the `evaluate` subparser."""
-    from apps._args import positive_int  # here: apps._args imports this module
+    from apps._args import nonnegative_int, positive_int  # here: apps._args imports this module
 
     g = parser.add_argument_group("beyond likelihood (sample quality, post-hoc samplers, latent grids)")
     g.add_argument("--quality", nargs="+", choices=quality.METRICS, default=[],
@@ -44,6 +44,9 @@ def add_flags(parser):
     g.add_argument("--kid-subset-size", type=positive_int, default=1000)
     g.add_argument("--mixture-components", type=positive_int, default=10)
     g.add_argument("--flow-epochs", type=positive_int, default=30)
+    g.add_argument("--posthoc-draws", type=nonnegative_int, default=0,
+                   help="fit the post-hoc samplers to K draws z ~ q(z|x) per train image (the aggregate "
+                        "posterior) instead of the posterior locations (0, the default)")
     g.add_argument("--interpolation-png", default=None, help="decoded lines between pairs of test codes")
     g.add_argument("--traversal-png", default=None, help="one test code with each dimension swept over [-3, 3]")
     g.add_argument("--report", default=None, help="JSON report (default: report_<split>.json beside the model)")
@@ -107,9 +110,11 @@ def _samplers(args, model, settings, batch_size):
             train = _runs.load_split(settings, "train", batch_size, seed=args.seed, training=False,
                                      data_dir=args.data_dir, download=args.download)
         if name == "mixture":
-            out[name] = tfvae.evaluation.fit_mixture(model, train, args.mixture_components, seed=args.seed)
+            out[name] = tfvae.evaluation.fit_mixture(model, train, args.mixture_components, seed=args.seed,
+                                                     draws=args.posthoc_draws)
         else:
-            out[name] = tfvae.evaluation.fit_flow(model, train, epochs=args.flow_epochs, seed=args.seed)
+            out[name] = tfvae.evaluation.fit_flow(model, train, epochs=args.flow_epochs, seed=args.seed,
+                                                  draws=args.posthoc_draws)
     return out
 
 

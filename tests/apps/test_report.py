@@ -30,7 +30,7 @@ def _evaluate(model_path, tmp_path, name, *extra):
 
 def test_report_holds_every_metric_and_reproduces(model_path, tmp_path):
     tb = tmp_path / "tb"
-    result = _evaluate(model_path, tmp_path, "r1.json", "--interpolation-png", str(tmp_path / "i.png"),
+    result = _evaluate(model_path, tmp_path, "r1.json", "--posthoc-draws", "1", "--interpolation-png", str(tmp_path / "i.png"),
                        "--traversal-png", str(tmp_path / "t.png"), "--tensorboard-dir", str(tb))
     with open(tmp_path / "r1.json") as f:
         report = json.load(f)
@@ -52,7 +52,7 @@ def test_report_holds_every_metric_and_reproduces(model_path, tmp_path):
     assert {"evaluate/log_likelihood", "evaluate/prior/fid", "evaluate/mixture/kid"} <= tags
 
     # Same seed, same classifier (cached), same samples: the same report.
-    _evaluate(model_path, tmp_path, "r2.json")
+    _evaluate(model_path, tmp_path, "r2.json", "--posthoc-draws", "1")
     with open(tmp_path / "r2.json") as f:
         again = json.load(f)
     assert again["samples"] == report["samples"]
