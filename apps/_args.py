@@ -8,6 +8,7 @@ import argparse
 
 import tfvae
 from apps import _build
+from apps import report as _report
 
 
 def _number(kind, low, strict, label):
@@ -136,6 +137,7 @@ def build_parser():
     p.add_argument("--num-samples", type=positive_int, default=1000, help="importance samples S")
     p.add_argument("--out", default=None, help="JSON file (default: eval_<split>.json beside the model)")
     p.add_argument("-q", "--quiet", action="count", default=0)
+    _report.add_flags(p)
 
     p = sub.add_parser("sample", help="write a PNG grid of samples from the prior")
     p.add_argument("--model", required=True, help="path to model.keras")

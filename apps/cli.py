@@ -25,6 +25,7 @@ import tensorflow as tf
 from apps import _args
 from apps import _build
 from apps import _runs
+from apps import report as _report
 from apps._runs import UsageError
 from tfvae.training.images import save_image_grid
 
@@ -156,6 +157,8 @@ def evaluate(args):
     _runs.write_json(out, result)
     if args.quiet < 2:
         print(f"{data} {args.split} ({result['seconds']:.1f} s):\n{_runs.format_metrics(metrics)}\nwrote {out}")
+    if _report.wanted(args):  # sample quality, post-hoc samplers, latent grids: apps/report.py
+        result["report"] = _report.run(args, model, settings, metrics)
     return dict(result, out=out)
 
 

@@ -8,6 +8,7 @@ from tfvae import evaluation
 from tfvae import export
 from tfvae import flows
 from tfvae import likelihoods
+from tfvae import metrics
 from tfvae import nets
 from tfvae import objectives
 from tfvae import posteriors

@@ -7,6 +7,7 @@
     x_test = tfvae.data.load_numpy("digits", split="test")
 """
 
+from tfvae.data import shapes
 from tfvae.data.loaders import load
 from tfvae.data.loaders import load_numpy
 from tfvae.data.numpy import from_numpy
@@ -15,4 +16,4 @@ from tfvae.data.registry import info
 from tfvae.data.registry import names
 from tfvae.data.tfds import DatasetNotAvailableError
 
-__all__ = ["DatasetInfo", "DatasetNotAvailableError", "from_numpy", "info", "load", "load_numpy", "names"]
+__all__ = ["DatasetInfo", "DatasetNotAvailableError", "from_numpy", "info", "load", "load_numpy", "names", "shapes"]
