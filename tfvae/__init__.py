@@ -21,5 +21,6 @@ from tfvae.models import FlowModel
 from tfvae.models import GumbelVAE
 from tfvae.models import VAE
 from tfvae.models import VQVAE
+from tfvae.models import WAE
 
 __version__ = "0.1.0"

@@ -17,3 +17,4 @@ from tfvae.export import flow_model  # noqa: F401  (registers FlowModel's signat
 from tfvae.export import rest
 from tfvae.export import vae  # noqa: F401  (registers VAE's signatures)
 from tfvae.export import vqvae  # noqa: F401  (registers VQVAE and GumbelVAE signatures)
+from tfvae.export import wae  # noqa: F401  (registers WAE's signatures)
