@@ -19,6 +19,7 @@ from tfvae import vi
 from tfvae.models import ConditionalVAE
 from tfvae.models import FlowModel
 from tfvae.models import GumbelVAE
+from tfvae.models import HierarchicalVAE
 from tfvae.models import VAE
 from tfvae.models import VQVAE
 from tfvae.models import WAE

@@ -6,3 +6,4 @@ from tfvae.models.gumbel_vae import GumbelVAE
 from tfvae.models.vae import VAE
 from tfvae.models.vqvae import VQVAE
 from tfvae.models.wae import WAE
+from tfvae.models.hierarchical import HierarchicalVAE
