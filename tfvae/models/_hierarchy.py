@@ -22,13 +22,14 @@ import tensorflow as tf
 
 from tfvae.models._heads import flatten_features
 from tfvae.objectives.gaussian import normal_log_prob, precision_weighted
+from tfvae.posteriors.gaussian import DiagonalGaussian
 
 
 def _draw(loc, scale, seed, deterministic, temperature=1.0):
+    """loc + T·scale·ε, one draw per row (the posterior head's sampler)."""
     if deterministic:
         return loc
-    eps = tf.random.stateless_normal(tf.shape(loc), seed=seed, dtype=loc.dtype, alg="philox")
-    return loc + temperature * scale * eps
+    return DiagonalGaussian.sample(loc, temperature * scale, 1, seed)[0]
 
 
 def _repeat(t, k):

@@ -70,3 +70,54 @@ class CyclicalKLAnnealing(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self._steps_per_epoch:
             self._set(self._epoch * self._steps_per_epoch + batch)
+
+
+class LayerKLWarmup(keras.callbacks.Callback):
+    """Linear KL warm-up of each stochastic layer of a `tfvae.HierarchicalVAE`.
+
+    Layer l's KL weight is β · w_l,t with w_l,t = min(1, t / T_l), T_l =
+    `epochs[l]` × steps per epoch (t in training batches; in epochs when the
+    steps are unknown), layers bottom first. Equal `epochs` give Sønderby
+    et al.'s warm-up of the whole hierarchy; a longer warm-up for the top
+    layers keeps them from collapsing before the layers below carry
+    information. Sets the model's `layer_beta_weight`; composes with
+    `KLWarmup` / `CyclicalKLAnnealing`, which set the global β.
+
+    Args:
+        epochs: one non-negative int per layer (0: no warm-up for it).
+
+    References:
+        Sønderby, Raiko, Maaløe, Sønderby, Winther. Ladder Variational
+        Autoencoders. NeurIPS 2016.
+    """
+
+    def __init__(self, epochs):
+        super().__init__()
+        values = tuple(epochs) if hasattr(epochs, "__iter__") else ()
+        if not values or any(isinstance(e, bool) or not isinstance(e, int) or e < 0 for e in values):
+            raise ValueError("Expected `epochs` to be a non-empty sequence of non-negative integers, one per "
+                             f"layer. Received: epochs={epochs!r}")
+        self.epochs = values
+        self._steps_per_epoch = None
+        self._epoch = 0
+
+    def _set(self, t):
+        """t: steps (or epochs when the steps are unknown) since the start."""
+        span = self._steps_per_epoch or 1
+        self.model.layer_beta_weight.assign([1.0 if e == 0 else min(1.0, t / (e * span)) for e in self.epochs])
+
+    def on_train_begin(self, logs=None):
+        n = int(self.model.layer_beta_weight.shape[0])
+        if len(self.epochs) != n:
+            raise ValueError(f"LayerKLWarmup got {len(self.epochs)} warm-up lengths for a model with {n} layers.")
+        self._steps_per_epoch = (self.params or {}).get("steps")
+        self._set(0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        if not self._steps_per_epoch:
+            self._set(epoch)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._steps_per_epoch:
+            self._set(self._epoch * self._steps_per_epoch + batch)
