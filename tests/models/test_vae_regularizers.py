@@ -133,3 +133,16 @@ def test_options_round_trip_through_keras(binary, tmp_path):
 def test_bad_options_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         _vae(**kwargs)
+
+
+def test_conditional_vae_takes_the_options_with_its_condition(binary):
+    """The MMD's prior draws come from p(z | c) of each example's condition."""
+    labels = tfvae.data.load_numpy("digits", split="train", with_labels=True)[1]
+    cvae = tfvae.ConditionalVAE(input_shape=(8, 8, 1), latent_dim=3, num_classes=10, prior="conditional_normal",
+                                encoder=tfvae.nets.MLP([32]), decoder=tfvae.nets.MLP([32]), seed=0,
+                                mmd_weight=5.0, kl_decomposition="tc", dataset_size=len(binary),
+                                kl_per_dimension=True)
+    cvae.compile(optimizer="adam")
+    history = cvae.fit(binary[:256], labels[:256], batch_size=64, epochs=1, verbose=0)
+    assert {"mmd", "total_correlation", "kl_2"} <= set(history.history)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
