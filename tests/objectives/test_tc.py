@@ -10,7 +10,6 @@ Then, against p(z) = N(0, I),
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from scipy.special import logsumexp
 
 from tfvae.objectives import standard_normal_log_prob

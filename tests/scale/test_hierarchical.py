@@ -4,10 +4,10 @@ mixed precision."""
 
 import keras
 import numpy as np
+import pytest
 
 from tests.scale import _train
 from tests.scale.test_distributed import _mirrored
-from tests.scale.test_regularized import policy  # noqa: F401  (fixture)
 from tfvae.training import distribute
 
 
@@ -17,7 +17,13 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path):
     _mirrored(tmp_path, ["hvae"])
 
 
-def test_trains_under_mixed_float16(policy):  # noqa: F811
+@pytest.fixture
+def policy():
+    yield
+    distribute.set_precision("none")
+
+
+def test_trains_under_mixed_float16(policy):
     distribute.set_precision("mixed_float16")
     keras.utils.set_random_seed(0)
     model = _train.build("hvae")

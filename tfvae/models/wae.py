@@ -1,7 +1,5 @@
 """The Wasserstein autoencoder with an MMD penalty (WAE-MMD)."""
 
-import numbers
-
 import keras
 import tensorflow as tf
 
@@ -11,6 +9,7 @@ from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._heads import DecoderHead, flatten_features
+from tfvae.models._regularizers import finite_nonnegative
 from tfvae.models.vae import _layer, _seed_tensor
 from tfvae.nets._validate import positive_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
@@ -205,13 +204,6 @@ class WAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-
-def finite_nonnegative(value, name):
-    """`value` as a float if it is a finite number ≥ 0, else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < float("inf"):
-        raise ValueError(f"Expected `{name}` to be a finite non-negative number. Received: {name}={value!r}")
-    return float(value)
 
 
 def _features(data):
