@@ -9,7 +9,11 @@ optional per-dimension analytic KL `(batch, D)`; plus the attributes
 as `condition=`. A model with `doubly_reparameterized = True` also
 accepts `gradient_scale=` in `bound_terms` (see
 `tfvae.objectives.gradients`): training then gets the DReG gradient of the
-same loss. The density maths lives in the model and in
+same loss. A model with `regularizes_latents = True` (a VAE with an
+InfoVAE or β-TCVAE option) also accepts `return_latents=True` in
+`bound_terms`, and `tfvae.models._regularizers.regularize` adds its terms
+(K = 1); with `kl_per_dimension` the analytic KL of every latent dimension
+is reported as `kl_0`, `kl_1`, .... The density maths lives in the model and in
 `tfvae.objectives`; this module only turns it into a loss and metrics.
 """
 
