@@ -30,6 +30,7 @@ def test_each_cycle_ramps_linearly_then_holds_the_target():
     np.testing.assert_allclose(seen, cycle * 2, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")  # Keras's note on a dataset of unknown size
 def test_steps_unknown_anneals_per_epoch():
     """A dataset of unknown size: t counts epochs. 6 epochs, 3 cycles of 2
     epochs, ratio 1: τ = 0, ½ in each cycle, so β = 0, 1 (target 2), thrice."""
