@@ -20,7 +20,9 @@ from tfvae import vi
 from tfvae.models import ConditionalVAE
 from tfvae.models import FlowModel
 from tfvae.models import GumbelVAE
+from tfvae.models import HierarchicalVAE
 from tfvae.models import VAE
 from tfvae.models import VQVAE
+from tfvae.models import WAE
 
 __version__ = "0.1.0"

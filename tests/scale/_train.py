@@ -7,7 +7,10 @@ Settings (JSON, all optional but `out`):
         with its doubly-reparameterised gradient), "cvae" (ConditionalVAE,
         labels, MAF prior), "flow" (FlowModel, RealNVP), "glow" (FlowModel,
         Glow with ActNorm data init), "vqvae" (VQVAE, EMA codebook with
-        dead-code restarts, then `fit_prior`), "gumbel" (GumbelVAE).
+        dead-code restarts, then `fit_prior`), "gumbel" (GumbelVAE), "wae"
+        (WAE-MMD), "infovae" (VAE with the MMD term), "tcvae" (VAE with the
+        β-TCVAE decomposition), "hvae" (HierarchicalVAE, ladder inference,
+        IWAE with K = 2).
     strategy: "default", "mirrored" (with `cpus` logical CPUs),
         "multi_worker" (TF_CONFIG from the environment).
     zero_noise: replace ε by 0 in the posterior (a deterministic objective).
@@ -56,7 +59,7 @@ def zero_noise():
 
 def data(kind, n):
     rng = np.random.default_rng(123)
-    if kind in ("vae", "iwae", "cvae"):
+    if kind in ("vae", "iwae", "cvae", "wae", "infovae", "tcvae", "hvae"):
         x = (rng.uniform(size=(n, 12)) < np.linspace(0.1, 0.9, 12)).astype(np.float32)
         y = rng.integers(0, 3, size=n).astype(np.int32)
         return (x, y) if kind == "cvae" else (x,)
@@ -77,6 +80,19 @@ def build(kind):
     if kind == "iwae":
         return tfvae.VAE(input_shape=(12,), latent_dim=3, encoder=tfvae.nets.MLP([16]),
                          decoder=tfvae.nets.MLP([16]), num_importance_samples=3, seed=7)
+    if kind == "hvae":
+        return tfvae.HierarchicalVAE(input_shape=(12,), latent_dims=(3, 2), encoder=tfvae.nets.MLP([16]),
+                                     decoder=tfvae.nets.MLP([16]), hidden_units=(8,), inference="ladder",
+                                     num_importance_samples=2, seed=7)
+    if kind == "wae":
+        return tfvae.WAE(input_shape=(12,), latent_dim=3, encoder=tfvae.nets.MLP([16]), decoder=tfvae.nets.MLP([16]),
+                         mmd_weight=10.0, seed=7)
+    if kind == "infovae":
+        return tfvae.VAE(input_shape=(12,), latent_dim=3, encoder=tfvae.nets.MLP([16]),
+                         decoder=tfvae.nets.MLP([16]), beta=0.5, mmd_weight=10.0, seed=7)
+    if kind == "tcvae":
+        return tfvae.VAE(input_shape=(12,), latent_dim=3, encoder=tfvae.nets.MLP([16]),
+                         decoder=tfvae.nets.MLP([16]), kl_decomposition="tc", tc_weight=4.0, dataset_size=128, seed=7)
     if kind == "cvae":
         return tfvae.ConditionalVAE(input_shape=(12,), latent_dim=3, num_classes=3,
                                     encoder=tfvae.nets.MLP([16]), decoder=tfvae.nets.MLP([16]),

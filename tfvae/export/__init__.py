@@ -14,6 +14,8 @@ from tfvae.export.registry import signatures_for
 from tfvae.export.saved_model import export_saved_model
 from tfvae.export import conditional  # noqa: F401  (registers ConditionalVAE's signatures)
 from tfvae.export import flow_model  # noqa: F401  (registers FlowModel's signatures)
+from tfvae.export import hierarchical  # noqa: F401  (registers HierarchicalVAE's signatures)
 from tfvae.export import rest
 from tfvae.export import vae  # noqa: F401  (registers VAE's signatures)
 from tfvae.export import vqvae  # noqa: F401  (registers VQVAE and GumbelVAE signatures)
+from tfvae.export import wae  # noqa: F401  (registers WAE's signatures)

@@ -5,3 +5,5 @@ from tfvae.models.flow_model import FlowModel
 from tfvae.models.gumbel_vae import GumbelVAE
 from tfvae.models.vae import VAE
 from tfvae.models.vqvae import VQVAE
+from tfvae.models.wae import WAE
+from tfvae.models.hierarchical import HierarchicalVAE

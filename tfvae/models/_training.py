@@ -9,13 +9,18 @@ optional per-dimension analytic KL `(batch, D)`; plus the attributes
 as `condition=`. A model with `doubly_reparameterized = True` also
 accepts `gradient_scale=` in `bound_terms` (see
 `tfvae.objectives.gradients`): training then gets the DReG gradient of the
-same loss. The density maths lives in the model and in
+same loss. A model with `regularizes_latents = True` (a VAE with an
+InfoVAE or β-TCVAE option) also accepts `return_latents=True` in
+`bound_terms`, and `tfvae.models._regularizers.regularize` adds its terms
+(K = 1); with `kl_per_dimension` the analytic KL of every latent dimension
+is reported as `kl_0`, `kl_1`, .... The density maths lives in the model and in
 `tfvae.objectives`; this module only turns it into a loss and metrics.
 """
 
 import keras
 import tensorflow as tf
 
+from tfvae.models import _regularizers
 from tfvae.models import _steps
 from tfvae.objectives.bounds import free_bits_kl, iwae_bound
 from tfvae.objectives.gradients import GradientScale, dreg_factor
@@ -23,8 +28,8 @@ from tfvae.objectives.gradients import GradientScale, dreg_factor
 
 class BoundTrainer:
 
-    def init_bound_metrics(self, with_iwae):
-        names = ["loss", "elbo", "reconstruction", "kl"] + (["iwae"] if with_iwae else [])
+    def init_bound_metrics(self, with_iwae, extra=()):
+        names = ["loss", "elbo", "reconstruction", "kl"] + (["iwae"] if with_iwae else []) + list(extra)
         self.bound_trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
     @property
@@ -42,19 +47,28 @@ class BoundTrainer:
         scale = None
         if training and self.doubly_reparameterized:
             extra["gradient_scale"] = scale = GradientScale()
-        log_px, log_pz, log_q, kl_dims = self.bound_terms(x, k, seed, training, **extra)
+        regularized = getattr(self, "regularizes_latents", False)  # a VAE's InfoVAE / β-TCVAE terms
+        if regularized:
+            extra["return_latents"] = True
+        log_px, log_pz, log_q, kl_dims, *latents = self.bound_terms(x, k, seed, training, **extra)
         reconstruction = tf.reduce_mean(log_px, axis=0)
         kl = tf.reduce_sum(kl_dims, axis=-1) if kl_dims is not None else tf.reduce_mean(log_q - log_pz, axis=0)
         values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
+        if getattr(self, "kl_per_dimension", False):
+            values.update({f"kl_{d}": kl_dims[:, d] for d in range(self.latent_dim)})
+        penalty = 0.0
         beta = tf.cast(self.beta_weight, tf.float32)
         if scale is not None:  # DReG; at K = 1 the path derivative (factor 1)
             scale.factor = dreg_factor(log_px + beta * (log_pz - log_q), beta)[..., None]
         if k == 1:
-            if self.free_bits > 0:
+            kl_term = None  # β-TCVAE replaces the KL term; InfoVAE adds a penalty
+            if regularized:
+                kl_term, penalty = _regularizers.regularize(self, latents[0], log_pz, values, seed, condition)
+            if kl_term is None and self.free_bits > 0:
                 kl_term = free_bits_kl(kl_dims if kl_dims is not None else kl, self.free_bits, self.latent_dim)
-            else:
+            elif kl_term is None:
                 kl_term = tf.reduce_mean(kl)
-            loss = -(tf.reduce_mean(reconstruction) - beta * kl_term)
+            loss = -(tf.reduce_mean(reconstruction) - beta * kl_term) + penalty
         else:
             values["iwae"] = iwae_bound(log_px + log_pz - log_q)
             loss = -tf.reduce_mean(iwae_bound(log_px + beta * (log_pz - log_q)))

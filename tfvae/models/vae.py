@@ -9,6 +9,7 @@ from tfvae import likelihoods as likelihoods_lib
 from tfvae import priors as priors_lib
 from tfvae.flows.score import flow_sample_and_score, path_log_prob
 from tfvae.models import _inputs
+from tfvae.models import _regularizers
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._heads import DecoderHead, flatten_features
@@ -69,6 +70,26 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
             "auto" (default): "doubly_reparameterized" whenever log q enters
             the loss as a Monte Carlo term, else "reparameterization".
         seed: seed of the model's `SeedGenerator` (training noise).
+        mmd_weight: λ_MMD ≥ 0 of the InfoVAE term, an MMD between the
+            batch's posterior samples and prior draws added to the loss;
+            Zhao et al.'s (α, λ) are `beta = 1 − α`, `mmd_weight = α + λ − 1`
+            (see `tfvae/models/_regularizers.py`). K = 1 only.
+        mmd_kernel, mmd_scales: the MMD's kernel ("imq" or "rbf") and scales
+            (see `tfvae.objectives.mmd`).
+        kl_decomposition: None, or "tc" for β-TCVAE: the loss's KL term
+            becomes MI + `tc_weight` · TC + dimension-wise KL, each estimated
+            from the minibatch (`tfvae.objectives.kl_decomposition`) and
+            reported as the metrics `index_code_mi`, `total_correlation`,
+            `dimension_wise_kl`. Needs a Gaussian posterior without flow,
+            K = 1, no free bits, and `dataset_size`.
+        tc_weight: the weight of the total correlation (Chen et al.'s β).
+        dataset_size: N, the number of training examples ("tc" only).
+        tc_estimator: "stratified" (default) or "weighted" (the paper's
+            minibatch-weighted sampling, whose reported terms carry log N
+            offsets; see `tfvae.objectives.tc`).
+        kl_per_dimension: also report the closed-form KL of every latent
+            dimension as metrics `kl_0`, `kl_1`, ... (nats per example), so
+            collapsed dimensions (KL ≈ 0) show in the history / TensorBoard.
 
     Conditioning: the internal methods (`posterior_params`, `decoder_params`,
     `sample_posterior`, `bound_terms`) take an optional `condition`
@@ -83,7 +104,9 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
 
     def __init__(self, input_shape, latent_dim, encoder=None, decoder=None, likelihood="bernoulli",
                  prior="normal", posterior_flow=None, beta=1.0, free_bits=0.0,
-                 num_importance_samples=1, analytic_kl=True, gradient_estimator="auto", seed=None, **kwargs):
+                 num_importance_samples=1, analytic_kl=True, gradient_estimator="auto", seed=None,
+                 mmd_weight=0.0, mmd_kernel="imq", mmd_scales=None, kl_decomposition=None, tc_weight=1.0,
+                 dataset_size=None, tc_estimator="stratified", kl_per_dimension=False, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = positive_int_tuple(input_shape, "input_shape")
         if len(self.data_shape) not in (1, 3):
@@ -115,8 +138,10 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         # β lives in a weight so a callback can anneal it inside compiled steps.
         self.beta_weight = self.add_weight(name="beta", shape=(), trainable=False,
                                            initializer=keras.initializers.Constant(self.beta))
+        extra_metrics = _regularizers.configure(self, mmd_weight, mmd_kernel, mmd_scales, kl_decomposition, tc_weight,
+                                                dataset_size, tc_estimator, kl_per_dimension)
         self._build_networks()
-        self.init_bound_metrics(self.num_importance_samples > 1)
+        self.init_bound_metrics(self.num_importance_samples > 1, extra_metrics)
 
     # -- construction -------------------------------------------------------
     def _build_networks(self):
@@ -196,11 +221,14 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         log_q = path_log_prob(zk, tf.reshape(log_q, [k, b]), tf.reshape(score, [k, b, self.latent_dim]))
         return zk, log_q, loc, scale
 
-    def bound_terms(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None):
+    def bound_terms(self, x, num_samples, seed, training=False, condition=None, gradient_scale=None,
+                    return_latents=False):
         """log p(x|z[,c]), log p(z[|c]), log q(z|x[,c]) each `(k, batch)`, and
         the per-dimension analytic KL `(batch, D)` or None. `condition`:
         `(batch, C)` float32 or None (unconditional); `gradient_scale`: see
-        `sample_posterior`."""
+        `sample_posterior`. With `return_latents`, a fifth element
+        `(z (k, batch, D), loc, scale (batch, D))`: the samples and q_0's
+        parameters, for terms of the aggregate posterior."""
         z, log_q, loc, scale = self.sample_posterior(x, num_samples, seed, training, condition, gradient_scale)
         k, b = tf.shape(z)[0], tf.shape(z)[1]
         flat_z = tf.reshape(z, [k * b, self.latent_dim])
@@ -214,6 +242,8 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         if self.analytic_kl and self.posterior_flow is None:
             kl_dims = self.prior.kl_from_gaussian(
                 loc, scale, **({} if condition is None else {"context": condition}))
+        if return_latents:
+            return log_px, log_pz, log_q, kl_dims, (z, loc, scale)
         return log_px, log_pz, log_q, kl_dims
 
     # -- public methods ----------------------------------------------------------
@@ -289,6 +319,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
             num_importance_samples=self.num_importance_samples,
             analytic_kl=self.analytic_kl, gradient_estimator=self.gradient_estimator, seed=self.seed,
         )
+        config.update(_regularizers.get_config(self))
         return config
 
     @classmethod

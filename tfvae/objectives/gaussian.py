@@ -37,3 +37,18 @@ def kl_normal_standard(loc, scale):
         `(..., D)`: not summed, so free bits can act per dimension.
     """
     return 0.5 * (tf.square(loc) + tf.square(scale) - 1.0) - tf.math.log(scale)
+
+
+def precision_weighted(loc_a, scale_a, loc_b, scale_b):
+    """The normalised product of N(μ_a, σ_a²) and N(μ_b, σ_b²), per dimension:
+    σ² = 1 / (σ_a⁻² + σ_b⁻²), μ = σ² (μ_a σ_a⁻² + μ_b σ_b⁻²) (the ladder
+    VAE's merge of a bottom-up and a top-down Gaussian, Sønderby et al., 2016).
+
+    Args:
+        loc_a, scale_a, loc_b, scale_b: broadcastable `(..., D)`, scales > 0.
+    Returns:
+        `(loc, scale)`, each `(..., D)`.
+    """
+    prec_a, prec_b = tf.math.reciprocal(tf.square(scale_a)), tf.math.reciprocal(tf.square(scale_b))
+    var = tf.math.reciprocal(prec_a + prec_b)
+    return var * (loc_a * prec_a + loc_b * prec_b), tf.sqrt(var)

@@ -2,6 +2,8 @@
 
 from tfvae.training import distribute
 from tfvae.training import images
+from tfvae.training.annealing import CyclicalKLAnnealing
+from tfvae.training.annealing import LayerKLWarmup
 from tfvae.training.callbacks import KLWarmup
 from tfvae.training.distribute import make_strategy
 from tfvae.training.distribute import set_precision
