@@ -9,6 +9,7 @@ from tfvae import priors as priors_lib
 from tfvae.models import _hierarchy
 from tfvae.models import _inputs
 from tfvae.models._build import ReplicaSafeBuild
+from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
 from tfvae.models.vae import _layer, _seed_tensor
@@ -219,8 +220,4 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "likelihood", "prior"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_layers(config, ("encoder", "decoder", "likelihood", "prior")))

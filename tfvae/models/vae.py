@@ -12,6 +12,7 @@ from tfvae.models import _inputs
 from tfvae.models import _regularizers
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
+from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
 from tfvae.nets._validate import nonnegative_float, positive_float, positive_int, positive_int_tuple
@@ -324,11 +325,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "likelihood", "prior", "posterior_flow"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_layers(config, ("encoder", "decoder", "likelihood", "prior", "posterior_flow")))
 
 
 def _layer(obj, name):

@@ -12,6 +12,7 @@ from tfvae.models import _codes
 from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
+from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead
 from tfvae.models.vae import _layer, _seed_tensor
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
@@ -306,11 +307,7 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "likelihood", "prior"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_layers(config, ("encoder", "decoder", "likelihood", "prior")))
 
 
 class _PriorTrainer(ReplicaSafeBuild, keras.Model):

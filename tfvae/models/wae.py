@@ -8,6 +8,7 @@ from tfvae import priors as priors_lib
 from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
+from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._regularizers import finite_nonnegative
 from tfvae.models.vae import _layer, _seed_tensor
@@ -199,11 +200,7 @@ class WAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "likelihood", "prior"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_layers(config, ("encoder", "decoder", "likelihood", "prior")))
 
 
 def _features(data):

@@ -5,7 +5,33 @@ import keras
 from tfvae.nets._validate import positive_int
 
 
-class CyclicalKLAnnealing(keras.callbacks.Callback):
+class _StepSchedule(keras.callbacks.Callback):
+    """Calls `self._set(t)` with t the training step since `fit` began
+    (batches; epochs when Keras does not know the steps per epoch)."""
+
+    def __init__(self):
+        super().__init__()
+        self._steps_per_epoch = None
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self._steps_per_epoch = (self.params or {}).get("steps")
+        self._set(0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        if not self._steps_per_epoch:
+            self._set(epoch)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._steps_per_epoch:
+            self._set(self._epoch * self._steps_per_epoch + batch)
+
+    def _set(self, t):
+        raise NotImplementedError
+
+
+class CyclicalKLAnnealing(_StepSchedule):
     """Anneals β over `num_cycles` cycles, each a linear ramp then a plateau.
 
     With T the training steps of the whole `fit` (epochs × steps per epoch)
@@ -42,9 +68,7 @@ class CyclicalKLAnnealing(keras.callbacks.Callback):
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
             raise ValueError(f"Expected `ratio` to be a number in (0, 1]. Received: ratio={ratio!r}")
         self.ratio = float(ratio)
-        self._steps_per_epoch = None
         self._total = None
-        self._epoch = 0
 
     def fraction(self, t):
         """min(1, τ/R) at step (or epoch) t of the schedule."""
@@ -57,22 +81,12 @@ class CyclicalKLAnnealing(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         params = self.params or {}
-        self._steps_per_epoch = params.get("steps")
-        epochs = params.get("epochs") or 1
-        self._total = epochs * self._steps_per_epoch if self._steps_per_epoch else epochs
-        self._set(0)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        if not self._steps_per_epoch:
-            self._set(epoch)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._steps_per_epoch:
-            self._set(self._epoch * self._steps_per_epoch + batch)
+        steps, epochs = params.get("steps"), params.get("epochs") or 1
+        self._total = epochs * steps if steps else epochs
+        super().on_train_begin(logs)
 
 
-class LayerKLWarmup(keras.callbacks.Callback):
+class LayerKLWarmup(_StepSchedule):
     """Linear KL warm-up of each stochastic layer of a `tfvae.HierarchicalVAE`.
 
     Layer l's KL weight is β · w_l,t with w_l,t = min(1, t / T_l), T_l =
@@ -98,8 +112,6 @@ class LayerKLWarmup(keras.callbacks.Callback):
             raise ValueError("Expected `epochs` to be a non-empty sequence of non-negative integers, one per "
                              f"layer. Received: epochs={epochs!r}")
         self.epochs = values
-        self._steps_per_epoch = None
-        self._epoch = 0
 
     def _set(self, t):
         """t: steps (or epochs when the steps are unknown) since the start."""
@@ -110,14 +122,4 @@ class LayerKLWarmup(keras.callbacks.Callback):
         n = int(self.model.layer_beta_weight.shape[0])
         if len(self.epochs) != n:
             raise ValueError(f"LayerKLWarmup got {len(self.epochs)} warm-up lengths for a model with {n} layers.")
-        self._steps_per_epoch = (self.params or {}).get("steps")
-        self._set(0)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        if not self._steps_per_epoch:
-            self._set(epoch)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._steps_per_epoch:
-            self._set(self._epoch * self._steps_per_epoch + batch)
+        super().on_train_begin(logs)
