@@ -1,6 +1,7 @@
 """Callbacks, schedules, image grids, and running at scale."""
 
 from tfvae.training import distribute
+from tfvae.training import files
 from tfvae.training import images
 from tfvae.training.callbacks import KLWarmup
 from tfvae.training.distribute import make_strategy

@@ -6,116 +6,305 @@ import math
 import os
 
 import keras
+import numpy as np
 
+from tfvae.nets._validate import positive_int
 from tfvae.training import distribute
+from tfvae.training import files
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`keras.callbacks.BackupAndRestore` that also resumes *inside* an epoch.
+    """`keras.callbacks.BackupAndRestore` that survives a kill at any
+    instant, resumes *inside* an epoch, and restores the history.
 
-    Keras 3.15 backs up the weights (model and optimizer slots) every
-    `save_freq` batches and records the epoch and batch, but (1) leaves out
-    the `SeedGenerator` states (variables, not weights), so the training
-    noise restarts from the seed, and (2) on restart resumes at the start of
-    the interrupted epoch: the batches trained before the backup are trained
-    again. Either makes the run differ from an uninterrupted one. This
-    callback saves and restores the seed states beside the backup, and skips
-    those batches: on the first step after a restore it draws the `batch + 1`
-    batches the backup had already trained on from the epoch's iterator
-    without training on them, then trains on as before.
+    A backup is the model's and optimizer's weights in
+    `backup_dir/state-<n>.weights.h5` plus `backup_dir/training_metadata.json`,
+    which names that weights file and records where training stood: the
+    epoch, the batches of it already trained, the `SeedGenerator` states,
+    the metric accumulators of the running epoch, and the logs of every
+    completed epoch. Both are written crash-safely
+    (`tfvae.training.files.atomic_path`: temporary name, fsync, rename), the
+    weights first; renaming the metadata into place is the commit. A kill
+    before that rename leaves the previous backup (metadata and the weights
+    file it names) untouched; older weights files are deleted only after the
+    commit. So at every instant the backup folder holds one complete,
+    consistent state.
 
-    Exactness needs the input pipeline to replay the interrupted epoch's
-    batches in the same order: true for datasets without per-epoch
-    reshuffling (`tfvae.data.from_numpy(..., shuffle=False)`) and for any
-    pipeline when the crash happens in the first epoch. A reshuffling
-    `tf.data` pipeline restarts its shuffle sequence in a new process, so
-    later epochs see other (equally valid) orders.
+    On restart (`fit` again with the same callback arguments) the state is
+    restored and training continues where it stood, so the run ends as an
+    uninterrupted one would:
+    (1) weights and optimizer slots (as Keras does);
+    (2) the `SeedGenerator` states (variables, not weights: Keras leaves
+        them out, so the training noise would restart from the seed);
+    (3) the position inside the epoch: on the first step the `b` batches
+        the backup had already trained on are drawn from the epoch's
+        iterator without training on them (Keras would restart the epoch);
+    (4) the running epoch's metric accumulators, so its logged means cover
+        all its batches, and the logs of the completed epochs, which are
+        put in front of `fit`'s returned `History` (`history.epoch` counts
+        from 0 as in an uninterrupted run);
+    (5) with `dataset`, the input pipeline's per-epoch randomness: a
+        reshuffling `tf.data` pipeline (seeded `shuffle(...,
+        reshuffle_each_iteration=True)`, `Dataset.random(...,
+        rerandomize_each_iteration=True)`, as `tfvae.data.load` builds)
+        advances its seed stream once per iterator; creating and dropping
+        one iterator per completed epoch makes the resumed epochs see the
+        orders and noise of the uninterrupted run.
+
+    Without `dataset`, exactness needs a pipeline that replays every epoch
+    in the same order (no per-epoch reshuffling), or a crash in the first
+    epoch. Integer `save_freq` backs up every `save_freq` batches and at
+    the end of every epoch.
 
     Args:
         backup_dir: folder for the backup (a temporary folder on workers
             other than the chief, see `tfvae.training.distribute.write_dir`).
-        save_freq: "epoch" or a number of batches.
+        save_freq: "epoch" or a positive number of batches.
         delete_checkpoint: remove the backup when training ends normally.
+        double_checkpoint: also keep the previous backup
+            (`training_metadata.prev.json` and its weights) and fall back to
+            it when the newest cannot be read.
+        dataset: optional, the training `tf.data.Dataset` passed to `fit`
+            (see (5)).
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):
+    METADATA = "training_metadata.json"
+    PREVIOUS = "training_metadata.prev.json"
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False,
+                 dataset=None):
+        if save_freq != "epoch":
+            positive_int(save_freq, "save_freq")
         super().__init__(distribute.write_dir(backup_dir), save_freq=save_freq,
                          delete_checkpoint=delete_checkpoint, double_checkpoint=double_checkpoint)
+        self.dataset = dataset
         self.resumed_from = None  # (epoch, batches skipped) after a restore
         self._states_after_step = None
+        self._generation = 0
+        self._history = {"epoch": [], "logs": []}
+        self._restored_history = None
+        self._batch_offset = 0
 
+    # -- what a backup holds ---------------------------------------------------------
     def _seed_states(self):
         # `SeedGenerator` states are model variables but not weights, so
-        # `save_weights` leaves them out: the noise after a restore would
-        # restart from the seed. They are two integers each; keep them here.
+        # `save_weights` leaves them out. They are two integers each.
         return {v.path: v for v in self.model.variables if v.path.endswith("seed_generator_state")}
 
-    @property
-    def _seed_path(self):
-        return os.path.join(self.backup_dir, "seed_generators.json")
+    def _metric_variables(self):
+        return {f"{i}/{j}": v for i, m in enumerate(self.model.metrics) for j, v in enumerate(m.variables)}
 
-    def _save_model(self):
-        super()._save_model()
-        states = {k: [int(i) for i in keras.ops.convert_to_numpy(v)] for k, v in self._seed_states().items()}
-        with open(self._seed_path, "w") as f:
-            json.dump(states, f)
+    @staticmethod
+    def _values(variables):
+        return {k: np.asarray(keras.ops.convert_to_numpy(v)).tolist() for k, v in variables.items()}
 
+    @staticmethod
+    def _assign(variables, saved):
+        for key, variable in variables.items():
+            if key in saved:
+                variable.assign(keras.ops.convert_to_tensor(np.asarray(saved[key]), variable.dtype))
+
+    def read_metadata(self):
+        """The newest committed metadata dict, or None if there is no backup."""
+        path = os.path.join(self.backup_dir, self.METADATA)
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
+
+    # -- saving ----------------------------------------------------------------------
+    def _save_model(self, batches_done=None):
+        """Writes a backup: weights (new file), then the metadata (commit)."""
+        os.makedirs(self.backup_dir, exist_ok=True)
+        files.remove_stale_temporaries(self.backup_dir)
+        if batches_done is None:  # Keras' own callers: after batch `_last_batch_seen`
+            batches_done = self._last_batch_seen + 1
+        self._generation += 1
+        weights = f"state-{self._generation:08d}.weights.h5"
+        with files.atomic_path(os.path.join(self.backup_dir, weights)) as tmp:
+            self.model.save_weights(tmp)
+        meta = {"epoch": self._current_epoch, "batch": batches_done - 1, "batches_done": batches_done,
+                "generation": self._generation, "weights": weights,
+                "seed_generators": self._values(self._seed_states()),
+                "metrics": self._values(self._metric_variables()) if batches_done else {},
+                "history": self._history}
+        meta_path = os.path.join(self.backup_dir, self.METADATA)
+        if self.double_checkpoint and os.path.exists(meta_path):
+            os.replace(meta_path, os.path.join(self.backup_dir, self.PREVIOUS))  # its weights are kept below
+        files.write_json(meta_path, meta, indent=None)
+        keep = {weights, self._referenced(self.PREVIOUS) if self.double_checkpoint else None}
+        for name in os.listdir(self.backup_dir):
+            if name.startswith("state-") and name.endswith(".weights.h5") and name not in keep:
+                os.remove(os.path.join(self.backup_dir, name))
+        # Keras 3.15's layout, written by the parent class and older tfvae.
+        for name in ("latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json.bkp"):
+            if os.path.exists(os.path.join(self.backup_dir, name)):
+                os.remove(os.path.join(self.backup_dir, name))
+
+    def _referenced(self, metadata_name):
+        try:
+            with open(os.path.join(self.backup_dir, metadata_name)) as f:
+                return json.load(f).get("weights")
+        except (OSError, ValueError):
+            return None
+
+    def on_train_batch_end(self, batch, logs=None):
+        # In the resumed epoch Keras counts batches from 0 after the skipped
+        # ones; the backup records the position in the whole epoch.
+        batch += self._batch_offset
+        if self._should_save_on_batch(batch):
+            self._save_model(batches_done=batch + 1)
+        if self.resumed_from is not None and self._current_epoch == self.resumed_from[0]:
+            self._states_after_step = self._values(self._seed_states())
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {} if logs is None else logs
+        if self.resumed_from is not None and epoch == self.resumed_from[0]:
+            if self._states_after_step:
+                # The resumed epoch has `skip` fewer batches than Keras
+                # expects: its last call runs out of data, and that aborted
+                # step may have advanced the seed generators.
+                self._assign(self._seed_states(), self._states_after_step)
+                self._states_after_step = None
+            # Every batch skipped (backup after the epoch's last batch): the
+            # aborted call returned no logs; the restored metrics have them.
+            for name, value in self.model.get_metrics_result().items():
+                logs.setdefault(name, value)
+        self._history["epoch"].append(int(epoch))
+        self._history["logs"].append({k: _float(v) for k, v in logs.items()})
+        self._current_epoch = epoch + 1
+        self._batch_offset = 0
+        self._last_batch_seen = 0
+        self._batches_seen_since_last_saving = 0
+        self._save_model(batches_done=0)
+
+    # -- restoring -------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if os.path.exists(self._seed_path) and os.path.exists(self._weights_path):
-            with open(self._seed_path) as f:
-                saved = json.load(f)
-            for path, variable in self._seed_states().items():
-                if path in saved:
-                    variable.assign(keras.ops.convert_to_tensor(saved[path], variable.dtype))
-        if not os.path.exists(self._training_metadata_path) or self.save_freq == "epoch":
+        self._history = {"epoch": [], "logs": []}
+        self.resumed_from = self._restored_history = None
+        self._batch_offset = 0
+        if not self.model.built:
+            raise ValueError("To use the BackupAndRestore callback, the model must be built before `fit()`. "
+                             f"Model {self.model.name} is not built: call it on a batch first.")
+        files.remove_stale_temporaries(self.backup_dir)
+        meta = self._load()
+        if meta is None:
             return
-        with open(self._training_metadata_path) as f:
-            meta = json.load(f)
-        # Saved after batch `batch` (0-based) of epoch `epoch`: skip batch + 1.
-        skip = int(meta.get("batch", -1)) + 1
+        self._generation = int(meta.get("generation", 0))
+        epoch = int(meta["epoch"])
+        self.model._initial_epoch = epoch
+        self._current_epoch = epoch
+        self._assign(self._seed_states(), meta.get("seed_generators", {}))
+        history = meta.get("history") or {"epoch": [], "logs": []}
+        self._history = {"epoch": list(history["epoch"]), "logs": list(history["logs"])}
+        self._restored_history = {"epoch": list(history["epoch"]), "logs": list(history["logs"])}
+        if self.dataset is not None:
+            for _ in range(epoch):
+                iter(self.dataset)  # one per completed epoch: see (5)
+        skip = int(meta["batches_done"]) if "batches_done" in meta else (
+            0 if self.save_freq == "epoch" else int(meta.get("batch", -1)) + 1)
         if skip <= 0:
             return
-        self.resumed_from = (int(meta["epoch"]), skip)
-        self._current_epoch = int(meta["epoch"])  # Keras leaves it at 0 after a restore
+        self.resumed_from = (epoch, skip)
+        metric_states = meta.get("metrics", {})
         model, real = self.model, self.model.train_function
+        assign, metric_variables = self._assign, self._metric_variables
 
         def skip_then_train(iterator):
             model.train_function = real  # first, in case the epoch runs out here
+            assign(metric_variables(), metric_states)  # `fit` has just reset them
             for _ in range(skip):
                 next(iterator)
             return real(iterator)
 
         model.train_function = skip_then_train
-        # Keras' own counter continues from the batch the backup was taken at.
-        self._last_batch_seen = skip - 1
-        # The resumed epoch has `skip` fewer batches than Keras expects: its
-        # last call runs out of data (Keras warns and ends the epoch), and
-        # that aborted step may already have advanced the seed generators.
-        # Their states after the last real step are put back at epoch end.
+        self._batch_offset = skip
+        self._last_batch_seen = skip - 1  # Keras' counter continues from the backup
         self._states_after_step = None
 
-    def on_train_batch_end(self, batch, logs=None):
-        super().on_train_batch_end(batch, logs)
-        if self.resumed_from is not None and self._current_epoch == self.resumed_from[0]:
-            self._states_after_step = {k: keras.ops.convert_to_numpy(v) for k, v in self._seed_states().items()}
+    def _load(self):
+        """Loads the newest readable backup into the model; its metadata."""
+        candidates = [self.METADATA] + ([self.PREVIOUS] if self.double_checkpoint else [])
+        errors = []
+        for name in candidates:
+            path = os.path.join(self.backup_dir, name)
+            if not os.path.exists(path):
+                continue
+            try:
+                with open(path) as f:
+                    meta = json.load(f)
+                weights = os.path.join(self.backup_dir, meta.get("weights", "latest.weights.h5"))
+                if self.model.optimizer is not None and not self.model.optimizer.built:
+                    self.model.optimizer.build(self.model.trainable_variables)
+                self.model.load_weights(weights)
+                return meta
+            except (OSError, ValueError, KeyError) as e:
+                errors.append(f"{path}: {e}")
+        if errors:
+            raise ValueError(f"Cannot restore the backup in {self.backup_dir!r} ({'; '.join(errors)}). "
+                             "Remove the folder to start training afresh.")
+        return None
 
-    def on_epoch_end(self, epoch, logs=None):
-        if self.resumed_from is not None and epoch == self.resumed_from[0] and self._states_after_step:
-            for path, variable in self._seed_states().items():
-                variable.assign(self._states_after_step[path])
-            self._states_after_step = None
-        super().on_epoch_end(epoch, logs)
+    def on_train_end(self, logs=None):
+        if self._restored_history and self._restored_history["epoch"]:
+            self._prepend_history()
+        super().on_train_end(logs)
+
+    def _prepend_history(self):
+        """Puts the epochs trained before the restart in front of the
+        `History` that `fit` returns (`fit` has made it and set it on the
+        model; its `epoch` holds this process's epochs only)."""
+        history = getattr(self.model, "history", None)
+        if not isinstance(history, keras.callbacks.History):
+            history = keras.callbacks.History()
+            history.set_model(self.model)
+            history.epoch = []
+        restored = self._restored_history
+        epochs = list(restored["epoch"])
+        merged = {}
+        keys = list(dict.fromkeys([k for logs in restored["logs"] for k in logs] + list(history.history)))
+        for key in keys:
+            merged[key] = [logs.get(key, float("nan")) for logs in restored["logs"]] + list(
+                history.history.get(key, [float("nan")] * len(history.epoch)))
+        history.epoch = epochs + list(history.epoch)
+        history.history = merged
+        self.model.history = history
+        self._restored_history = None
+
+
+def _float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+class _AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`keras.callbacks.ModelCheckpoint` whose files are written crash-safely
+    (`tfvae.training.files.atomic_path`): a kill mid-write leaves the
+    previous checkpoints intact and no truncated file under the final name."""
+
+    def _save_model(self, epoch, batch, logs):
+        filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, batch, logs, filepath):
+            return
+        files.remove_stale_temporaries(os.path.dirname(os.path.abspath(filepath)))
+        with files.atomic_path(filepath) as tmp:
+            if self.save_weights_only:
+                self.model.save_weights(tmp, overwrite=True)
+            else:
+                self.model.save(tmp, overwrite=True)
 
 
 def checkpoint(directory, save_freq="epoch", keep=None):
     """A `keras.callbacks.ModelCheckpoint` for long runs: weights (with the
     optimizer state) to `directory/ckpt-{epoch:04d}.weights.h5` every epoch
-    (or `save_freq` batches), written by the chief only."""
+    (or `save_freq` batches), written by the chief only, each file written
+    crash-safely (temporary name, fsync, rename)."""
     directory = distribute.write_dir(directory)
     os.makedirs(directory, exist_ok=True)
-    return keras.callbacks.ModelCheckpoint(os.path.join(directory, "ckpt-{epoch:04d}.weights.h5"),
-                                           save_weights_only=True, save_freq=save_freq)
+    return _AtomicModelCheckpoint(os.path.join(directory, "ckpt-{epoch:04d}.weights.h5"),
+                                  save_weights_only=True, save_freq=save_freq)
 
 
 def latest_checkpoint(directory):
