@@ -7,6 +7,7 @@ import os
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tfvae.nets._validate import positive_int
 from tfvae.training import distribute
@@ -48,8 +49,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         reshuffle_each_iteration=True)`, `Dataset.random(...,
         rerandomize_each_iteration=True)`, as `tfvae.data.load` builds)
         advances its seed stream once per iterator; creating and dropping
-        one iterator per completed epoch makes the resumed epochs see the
-        orders and noise of the uninterrupted run.
+        as many iterators as `fit` had made before the resumed epoch makes
+        the resumed epochs see the orders and noise of the uninterrupted
+        run (`fit` without `steps_per_epoch`, a dataset of known length).
 
     Without `dataset`, exactness needs a pipeline that replays every epoch
     in the same order (no per-epoch reshuffling), or a crash in the first
@@ -80,6 +82,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self.dataset = dataset
         self.resumed_from = None  # (epoch, batches skipped) after a restore
         self._states_after_step = None
+        self._real_train_function = None
         self._generation = 0
         self._history = {"epoch": [], "logs": []}
         self._restored_history = None
@@ -90,6 +93,16 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         # `SeedGenerator` states are model variables but not weights, so
         # `save_weights` leaves them out. They are two integers each.
         return {v.path: v for v in self.model.variables if v.path.endswith("seed_generator_state")}
+
+    def _step_free_state(self):
+        """Variables a training call can change without a batch of data:
+        seed states, the optimizer's step count, non-trainable weights."""
+        state = dict(self._seed_states())
+        state.update({f"weight/{i}": v for i, v in enumerate(self.model.non_trainable_weights)})
+        iterations = getattr(self.model.optimizer, "iterations", None)
+        if iterations is not None:
+            state["optimizer/iterations"] = iterations
+        return state
 
     def _metric_variables(self):
         return {f"{i}/{j}": v for i, m in enumerate(self.model.metrics) for j, v in enumerate(m.variables)}
@@ -155,17 +168,15 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         if self._should_save_on_batch(batch):
             self._save_model(batches_done=batch + 1)
         if self.resumed_from is not None and self._current_epoch == self.resumed_from[0]:
-            self._states_after_step = self._values(self._seed_states())
+            self._states_after_step = self._values(self._step_free_state())
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {} if logs is None else logs
         if self.resumed_from is not None and epoch == self.resumed_from[0]:
-            if self._states_after_step:
-                # The resumed epoch has `skip` fewer batches than Keras
-                # expects: its last call runs out of data, and that aborted
-                # step may have advanced the seed generators.
-                self._assign(self._seed_states(), self._states_after_step)
-                self._states_after_step = None
+            self.model.train_function = self._real_train_function
+            self._real_train_function = None
+            # It ended by running out of data, so Keras made no spare iterator.
+            self._advance_dataset(self._ITERATORS_PER_EPOCH - 1)
             # Every batch skipped (backup after the epoch's last batch): the
             # aborted call returned no logs; the restored metrics have them.
             for name, value in self.model.get_metrics_result().items():
@@ -174,6 +185,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._history["logs"].append({k: _float(v) for k, v in logs.items()})
         self._current_epoch = epoch + 1
         self._batch_offset = 0
+        self.model._tfvae_batches_skipped = 0
         self._last_batch_seen = 0
         self._batches_seen_since_last_saving = 0
         self._save_model(batches_done=0)
@@ -183,6 +195,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._history = {"epoch": [], "logs": []}
         self.resumed_from = self._restored_history = None
         self._batch_offset = 0
+        self.model._tfvae_batches_skipped = 0
         if not self.model.built:
             raise ValueError("To use the BackupAndRestore callback, the model must be built before `fit()`. "
                              f"Model {self.model.name} is not built: call it on a batch first.")
@@ -198,9 +211,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         history = meta.get("history") or {"epoch": [], "logs": []}
         self._history = {"epoch": list(history["epoch"]), "logs": list(history["logs"])}
         self._restored_history = {"epoch": list(history["epoch"]), "logs": list(history["logs"])}
-        if self.dataset is not None:
-            for _ in range(epoch):
-                iter(self.dataset)  # one per completed epoch: see (5)
+        self._advance_dataset(self._ITERATORS_PER_EPOCH * epoch)
         skip = int(meta["batches_done"]) if "batches_done" in meta else (
             0 if self.save_freq == "epoch" else int(meta.get("batch", -1)) + 1)
         if skip <= 0:
@@ -208,19 +219,42 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self.resumed_from = (epoch, skip)
         metric_states = meta.get("metrics", {})
         model, real = self.model, self.model.train_function
-        assign, metric_variables = self._assign, self._metric_variables
+        self._real_train_function = real
+        state = {"skip": skip}
 
-        def skip_then_train(iterator):
-            model.train_function = real  # first, in case the epoch runs out here
-            assign(metric_variables(), metric_states)  # `fit` has just reset them
-            for _ in range(skip):
-                next(iterator)
-            return real(iterator)
+        def resumed_epoch_step(iterator):
+            if state.pop("skip", 0):
+                self._assign(self._metric_variables(), metric_states)  # `fit` has just reset them
+                for _ in range(skip):
+                    next(iterator)
+            try:
+                return real(iterator)
+            except (StopIteration, tf.errors.OutOfRangeError):
+                # The resumed epoch has `skip` fewer batches than Keras
+                # expects, so a last call runs out of data. That aborted call
+                # still advances the optimizer's step count (and may advance
+                # the seed generators; KLWarmup has set β for it): undo it
+                # now, before the epoch's validation draws its noise.
+                self._assign(self._step_free_state(), self._states_after_step)
+                raise
 
-        model.train_function = skip_then_train
+        model.train_function = resumed_epoch_step
         self._batch_offset = skip
+        self.model._tfvae_batches_skipped = skip  # read by KLWarmup: the step count inside the epoch
         self._last_batch_seen = skip - 1  # Keras' counter continues from the backup
-        self._states_after_step = None
+        self._states_after_step = self._values(self._step_free_state())
+
+    # Keras 3.15's epoch iterator, for a dataset of known length and no
+    # `steps_per_epoch`, makes a new iterator at the start of every epoch and
+    # one more, unused, when an epoch runs to its end: epoch e trains on
+    # the (2e + 1)-th iterator made in `fit`.
+    _ITERATORS_PER_EPOCH = 2
+
+    def _advance_dataset(self, count):
+        """Makes and drops `count` iterators of `dataset`: see (5)."""
+        if self.dataset is not None:
+            for _ in range(count):
+                iter(self.dataset)
 
     def _load(self):
         """Loads the newest readable backup into the model; its metadata."""
@@ -246,6 +280,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         return None
 
     def on_train_end(self, logs=None):
+        if self._real_train_function is not None:  # stopped inside the resumed epoch
+            self.model.train_function = self._real_train_function
+            self._real_train_function = None
         if self._restored_history and self._restored_history["epoch"]:
             self._prepend_history()
         super().on_train_end(logs)
