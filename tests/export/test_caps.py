@@ -1,0 +1,44 @@
+"""Size inputs of exported signatures are capped at export time."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfvae.export
+from tests.export import _models
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory):
+    vae = _models.small_vae(posterior_flow=False)
+    path = tfvae.export.export_saved_model(vae, str(tmp_path_factory.mktemp("caps") / "1"),
+                                           max_num_samples=8, max_importance_samples=16)
+    return vae, tf.saved_model.load(path)
+
+
+def test_requests_up_to_the_caps_are_served(capped):
+    vae, loaded = capped
+    x = _models.binary_images(3)
+    out = loaded.signatures["log_likelihood"](x=tf.constant(x), num_samples=tf.constant(16))
+    np.testing.assert_allclose(out["log_likelihood"], vae.log_likelihood(x, 16, seed=0), rtol=1e-5, atol=1e-5)
+    samples = loaded.signatures["sample"](num_samples=tf.constant(8), seed=tf.constant(0, tf.int64),
+                                          temperature=tf.constant(1.0))["samples"]
+    assert samples.shape[0] == 8
+
+
+@pytest.mark.parametrize("signature, n, cap", [("log_likelihood", 17, 16), ("log_likelihood", 2**31 - 1, 16),
+                                               ("sample", 9, 8)])
+def test_requests_above_a_cap_are_refused_naming_the_input_and_cap(capped, signature, n, cap):
+    _, loaded = capped
+    args = ({"x": tf.constant(_models.binary_images(2))} if signature == "log_likelihood"
+            else {"seed": tf.constant(0, tf.int64), "temperature": tf.constant(1.0)})
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"`num_samples`.*at most {cap}"):
+        loaded.signatures[signature](num_samples=tf.constant(n), **args)
+
+
+@pytest.mark.parametrize("caps", [{"max_num_samples": 0}, {"max_importance_samples": 2.5},
+                                  {"max_importance_samples": 2**31}, {"max_num_samples": True}])
+def test_bad_caps_are_refused_before_writing(tmp_path, caps):
+    with pytest.raises(ValueError, match=next(iter(caps))):
+        tfvae.export.export_saved_model(_models.small_vae(posterior_flow=False), str(tmp_path / "1"), **caps)
+    assert not (tmp_path / "1").exists()
