@@ -162,6 +162,10 @@ def build_parser():
     p.add_argument("--model", required=True, help="path to model.keras")
     p.add_argument("--out", required=True, help="saved_models/<name>/<version>")
     p.add_argument("--overwrite", action="store_true", help="replace an existing export of that version")
+    p.add_argument("--max-num-samples", type=positive_int, default=None,
+                   help="cap on the sample signatures' num_samples (default: 4096)")
+    p.add_argument("--max-importance-samples", type=positive_int, default=None,
+                   help="cap on the log_likelihood signatures' num_samples S (default: 10000)")
     for p in sub.choices.values():  # also after the command; SUPPRESS keeps a --debug given before it
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the traceback of an error instead of its one-line message")

@@ -192,9 +192,18 @@ def sample(args):
 def export(args):
     """Exports a SavedModel with `tfvae.export.export_saved_model`."""
     exporter = _build.lookup("export", "export_saved_model", "tfvae export")
+    from tfvae.export import layout
+    try:
+        path, base, _ = layout.check_version_dir(args.out)  # before any work: a bad --out is a ValueError
+        layout.refuse_existing(path, args.overwrite)
+        files.check_writable_dir(base, "the folder of --out")
+    except FileExistsError as e:
+        raise UsageError(f"{e} (CLI flag: --overwrite)") from None
     model = _runs.load_model(args.model)
     try:
-        out = exporter(model, args.out, overwrite=args.overwrite)
+        caps = {k: v for k, v in (("max_num_samples", args.max_num_samples),
+                                  ("max_importance_samples", args.max_importance_samples)) if v is not None}
+        out = exporter(model, args.out, overwrite=args.overwrite, **caps)
     except FileExistsError as e:
         raise UsageError(f"{e} (CLI flag: --overwrite)") from None
     except TypeError as e:  # the exporter knows no signatures for this model type

@@ -1,10 +1,13 @@
-"""Size inputs of exported signatures are capped at export time."""
+"""Export guards: size inputs capped at export time, canonical versions, stale staging removed."""
+
+import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tfvae.export
+from tfvae.export import layout
 from tests.export import _models
 
 
@@ -42,3 +45,24 @@ def test_bad_caps_are_refused_before_writing(tmp_path, caps):
     with pytest.raises(ValueError, match=next(iter(caps))):
         tfvae.export.export_saved_model(_models.small_vae(posterior_flow=False), str(tmp_path / "1"), **caps)
     assert not (tmp_path / "1").exists()
+
+
+@pytest.mark.parametrize("version, message", [("01", "use '.*1'"), (str(2**63), "at most 9223372036854775807")])
+def test_versions_tf_serving_would_misread_are_refused(tmp_path, version, message):
+    with pytest.raises(ValueError, match=message):
+        layout.check_version_dir(str(tmp_path / version))
+
+
+def test_staging_folders_of_killed_exports_are_removed(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".tmp-3-{dead}-abcd"
+    running = tmp_path / f".tmp-4-{os.getpid()}-efgh"
+    for folder in (stale, running):
+        folder.mkdir()
+        (folder / "saved_model.pb").write_bytes(b"partial")
+    tfvae.export.export_saved_model(_models.small_vae(posterior_flow=False), str(tmp_path / "1"))
+    assert not stale.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".tmp-4-")) == ["1"]

@@ -29,8 +29,8 @@ def _empty_unknown_length():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"beta": math.inf}, "`beta` to be a non-negative finite number"),
-    ({"free_bits": math.inf}, "`free_bits` to be a non-negative finite number"),
+    ({"beta": math.inf}, "`beta` to be a non-negative number, not infinity"),
+    ({"free_bits": math.inf}, "`free_bits` to be a non-negative number, not infinity"),
     ({"beta": math.nan}, "`beta`"),
     ({"analytic_kl": "no"}, "`analytic_kl` to be a boolean"),
     ({"num_importance_samples": 2.0}, "`num_importance_samples` to be a positive integer"),

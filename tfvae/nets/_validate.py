@@ -16,9 +16,10 @@ def positive_int(value, name):
 
 def nonnegative_float(value, name):
     """Returns `value` as a float if it is a finite number >= 0, or raises."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0
-            or value == float("inf")):
-        raise ValueError(f"Expected `{name}` to be a non-negative finite number. Received: {name}={value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"Expected `{name}` to be a non-negative number. Received: {name}={value!r}")
+    if value == float("inf"):
+        raise ValueError(f"Expected `{name}` to be a non-negative number, not infinity. Received: {name}={value!r}")
     return float(value)
 
 
