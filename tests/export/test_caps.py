@@ -66,3 +66,12 @@ def test_staging_folders_of_killed_exports_are_removed(tmp_path):
     tfvae.export.export_saved_model(_models.small_vae(posterior_flow=False), str(tmp_path / "1"))
     assert not stale.exists() and running.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".tmp-4-")) == ["1"]
+
+
+def test_flow_model_sample_cap(tmp_path):
+    path = tfvae.export.export_saved_model(_models.small_flow_model(), str(tmp_path / "1"), max_num_samples=3)
+    sample = tf.saved_model.load(path).signatures["sample"]
+    args = dict(seed=tf.constant(0, tf.int64), temperature=tf.constant(1.0))
+    assert sample(num_samples=tf.constant(3), **args)["samples"].shape[0] == 3
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`num_samples`.*at most 3"):
+        sample(num_samples=tf.constant(4), **args)
