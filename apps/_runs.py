@@ -117,7 +117,7 @@ def check_same_run(config_path, config, backup_dir):
             saved = json.load(f)
     except (OSError, ValueError):
         return  # unreadable: the new config replaces it
-    ignore = ("tensorboard_dir", "checkpoint_dir")
+    ignore = ("tensorboard_dir", "checkpoint_dir", "backup_dir")
     differs = [key for key in ("model", "data") if saved.get(key) != json.loads(json.dumps(config[key]))]
     saved_training = {k: v for k, v in saved.get("training", {}).items() if k not in ignore}
     new_training = {k: v for k, v in json.loads(json.dumps(config["training"])).items() if k not in ignore}

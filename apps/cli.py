@@ -93,8 +93,12 @@ def train(args):
                            "backup_freq": args.backup_freq, "checkpoint_dir": args.checkpoint_dir,
                            "tensorboard_dir": args.tensorboard_dir}}
     os.makedirs(out, exist_ok=True)
-    if resuming:
-        _runs.check_same_run(os.path.join(out, "config.json"), config, args.backup_dir)
+    if args.backup_dir:  # the backup remembers its run's settings
+        run_record = os.path.join(args.backup_dir, "run_config.json")
+        if resuming:
+            _runs.check_same_run(run_record if os.path.isfile(run_record) else os.path.join(out, "config.json"),
+                                 config, args.backup_dir)
+        _runs.write_json(run_record, config)
     _runs.write_json(os.path.join(out, "config.json"), config)
 
     start = time.perf_counter()

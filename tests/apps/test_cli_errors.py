@@ -83,3 +83,13 @@ def test_nan_guard_stop_exits_non_zero(tmp_path, capsys):
     line = _fails(["train", *TINY, "--lr", "1e30", "--output-dir", str(tmp_path / "run")], capsys, code=1)
     assert "training stopped" in line and "nan" in line.lower()
     assert (tmp_path / "run" / "model.keras").exists() and (tmp_path / "run" / "history.json").exists()
+
+
+def test_resuming_a_backup_of_another_run_is_refused(tmp_path, capsys):
+    backup = tmp_path / "backup"
+    cli.run(["train", *TINY, "--output-dir", str(tmp_path / "a"), "--backup-dir", str(backup)])
+    assert (backup / "training_metadata.json").exists()
+    line = _fails(["train", *TINY, "--latent-dim", "3", "--output-dir", str(tmp_path / "b"),
+                   "--backup-dir", str(backup)], capsys)
+    assert "other settings" in line and "model" in line
+    assert not (tmp_path / "b" / "model.keras").exists()
