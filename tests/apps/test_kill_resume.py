@@ -102,17 +102,20 @@ def _without_paths(config):
 
 
 def backup_is_complete(run_dir):
-    """The committed metadata names a weights file that exists, and no
-    file under a final name is a partial write."""
-    backup = run_dir / "backup"
-    meta_path = backup / "training_metadata.json"
-    if not meta_path.exists():
-        return not any(p.name.startswith("state-") for p in backup.glob("*")) if backup.exists() else True
-    with open(meta_path) as f:
-        meta = json.load(f)
+    """Every weights file under a final name is a complete HDF5 file (a
+    partial write only ever exists as `.tmp-*`), and the committed metadata,
+    if any, names one of them."""
     import h5py
-    with h5py.File(backup / meta["weights"], "r") as f:
-        assert len(f.keys()) > 0
+    backup = run_dir / "backup"
+    if not backup.exists():
+        return True
+    for path in backup.glob("state-*.weights.h5"):
+        with h5py.File(path, "r") as f:
+            assert len(f.keys()) > 0, path
+    meta_path = backup / "training_metadata.json"
+    if meta_path.exists():
+        with open(meta_path) as f:
+            assert (backup / json.load(f)["weights"]).exists()
     return True
 
 
