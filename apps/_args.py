@@ -19,6 +19,8 @@ def _number(kind, low, strict, label):
             raise argparse.ArgumentTypeError(f"expected {label}, received {text!r}") from None
         if value < low or (strict and value == low) or value != value:
             raise argparse.ArgumentTypeError(f"expected {label}, received {text!r}")
+        if value == float("inf"):  # beta, lr, clip norms: the maths needs a finite value
+            raise argparse.ArgumentTypeError(f"expected {label} that is finite, received {text!r}")
         return value
     parse.__name__ = label  # argparse names the type in its messages
     return parse
@@ -115,10 +117,20 @@ def _add_training_flags(p):
                    help="write per-epoch ELBO/KL/reconstruction scalars and sample/reconstruction grids")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad flag in one line (argparse prints the whole usage
+    block), naming the flag and where the full list is."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tfvae", description="Train, evaluate, sample from and export tfvae VAEs.")
     parser.add_argument("--version", action="version", version=f"tfvae {tfvae.__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of its one-line message")
     sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample,export}", required=True)
 
     p = sub.add_parser("train", help="train a VAE; writes model.keras, history.json, PNG grids",
@@ -152,4 +164,11 @@ def build_parser():
     p.add_argument("--model", required=True, help="path to model.keras")
     p.add_argument("--out", required=True, help="saved_models/<name>/<version>")
     p.add_argument("--overwrite", action="store_true", help="replace an existing export of that version")
+    p.add_argument("--max-num-samples", type=positive_int, default=None,
+                   help="cap on the sample signatures' num_samples (default: 4096)")
+    p.add_argument("--max-importance-samples", type=positive_int, default=None,
+                   help="cap on the log_likelihood signatures' num_samples S (default: 10000)")
+    for p in sub.choices.values():  # also after the command; SUPPRESS keeps a --debug given before it
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the traceback of an error instead of its one-line message")
     return parser

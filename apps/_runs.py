@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 import tfvae
+from tfvae.training import files
 
 
 class UsageError(ValueError):
@@ -69,8 +70,63 @@ def _register_everything():
 def load_model(path):
     if not os.path.isfile(path):
         raise UsageError(f"no model file at {path!r} (expected a .keras file written by `tfvae train`)")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"cannot read the model file {path!r}: permission denied")
     _register_everything()
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except Exception as e:  # noqa: BLE001 -- zipfile, h5py, JSON and Keras each raise their own
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = reason.split(". ")[0].rstrip(".")
+        raise UsageError(f"cannot load the model file {path!r} (not a complete .keras file written by "
+                         f"`tfvae train`?): {reason}") from e
+
+
+def check_output_file(path, flag):
+    """Raises `UsageError` unless `path` can be written as a file."""
+    try:
+        files.check_writable_file(path, flag)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def check_train_paths(args, out):
+    """Checks every folder `tfvae train` writes before any work; returns
+    whether `--backup-dir` holds a backup to resume from."""
+    folders = [(out, "--output-dir")] + [(getattr(args, name), flag) for name, flag in (
+        ("backup_dir", "--backup-dir"), ("checkpoint_dir", "--checkpoint-dir"),
+        ("tensorboard_dir", "--tensorboard-dir")) if getattr(args, name, None)]
+    for folder, flag in folders:
+        try:
+            files.check_writable_dir(folder, flag)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    for name in ("model.keras", "history.json", "config.json", "samples.png", "reconstructions.png"):
+        if os.path.isdir(os.path.join(out, name)):
+            raise UsageError(f"--output-dir {out!r} holds a directory named {name!r}, where the run writes a file")
+    backup = getattr(args, "backup_dir", None)
+    return bool(backup) and os.path.isfile(os.path.join(backup, tfvae.training.BackupAndRestore.METADATA))
+
+
+def check_same_run(config_path, config, backup_dir):
+    """Refuses to resume a backup with another run's settings."""
+    if not os.path.isfile(config_path):
+        return
+    try:
+        with open(config_path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return  # unreadable: the new config replaces it
+    ignore = ("tensorboard_dir", "checkpoint_dir", "backup_dir")
+    differs = [key for key in ("model", "data") if saved.get(key) != json.loads(json.dumps(config[key]))]
+    saved_training = {k: v for k, v in saved.get("training", {}).items() if k not in ignore}
+    new_training = {k: v for k, v in json.loads(json.dumps(config["training"])).items() if k not in ignore}
+    differs += [f"training.{k}" for k in sorted(set(saved_training) | set(new_training))
+                if saved_training.get(k) != new_training.get(k)]
+    if differs:
+        raise UsageError(f"--backup-dir {backup_dir!r} holds a backup of a run with other settings "
+                         f"({', '.join(differs)} differ from {config_path}): rerun the same command to resume, "
+                         "or use a new --backup-dir")
 
 
 def run_config(model_path):
@@ -102,20 +158,8 @@ def grid_scale(model):
 
 
 def write_json(path, obj):
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=False, default=_jsonable)
-        f.write("\n")
-    return path
-
-
-def _jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
+    """Writes `obj` as JSON crash-safely (`tfvae.training.files`)."""
+    return files.write_json(path, obj)
 
 
 def format_metrics(metrics):

@@ -8,11 +8,14 @@
 
 Each command is also a function (`train(args)`, ...) returning a dict of
 results, and `run(argv)` parses and dispatches; `apps.demo` is built on
-them. Bad flags, missing files and parts of tfvae that do not exist yet are
-reported in one line with exit code 2.
+them. Bad flags, bad paths, missing or corrupt files, bad data and parts
+of tfvae that do not exist yet are reported in one line with exit code 2;
+a run stopped by the NaN guard exits with 1, Ctrl-C with 130 (`--debug`
+shows the traceback instead).
 """
 
 import os
+import re
 import sys
 import time
 
@@ -27,6 +30,7 @@ from apps import _build
 from apps import _runs
 from apps import report as _report
 from apps._runs import UsageError
+from tfvae.training import files
 from tfvae.training.images import save_image_grid
 
 
@@ -54,7 +58,8 @@ def train(args):
     args.binarize = settings["binarize"]
     spec = model_spec(args, tfvae.data.info(args.data).input_shape)
     out = args.output_dir or os.path.join("runs", args.data)
-    if os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite:
+    resuming = _runs.check_train_paths(args, out)  # before any work
+    if os.path.exists(os.path.join(out, "model.keras")) and not (args.overwrite or resuming):
         raise UsageError(f"{out} already holds a trained model.keras: choose another --output-dir "
                          "or pass --overwrite")
     if args.jit_compile and args.strategy != "default":
@@ -77,7 +82,7 @@ def train(args):
     val_split = None if args.validation_split.lower() == "none" else args.validation_split
     val_ds = _runs.load_split(settings, val_split, seed=args.seed + 1, training=False, **load) if val_split else None
     test_ds = _runs.load_split(settings, "test", seed=args.seed + 1, training=False, **load)
-    callbacks = _callbacks(args, model, test_ds)
+    callbacks = _callbacks(args, model, test_ds, train_ds)
     verbose = {0: 1, 1: 2}.get(args.quiet, 0)
     config = {"model": spec, "data": dict(settings, batch_size=args.batch_size, seed=args.seed),
               "training": {"epochs": args.epochs, "lr": args.lr, "kl_warmup": args.kl_warmup,
@@ -89,6 +94,12 @@ def train(args):
                            "backup_freq": args.backup_freq, "checkpoint_dir": args.checkpoint_dir,
                            "tensorboard_dir": args.tensorboard_dir}}
     os.makedirs(out, exist_ok=True)
+    if args.backup_dir:  # the backup remembers its run's settings
+        run_record = os.path.join(args.backup_dir, "run_config.json")
+        if resuming:
+            _runs.check_same_run(run_record if os.path.isfile(run_record) else os.path.join(out, "config.json"),
+                                 config, args.backup_dir)
+        _runs.write_json(run_record, config)
     _runs.write_json(os.path.join(out, "config.json"), config)
 
     start = time.perf_counter()
@@ -96,10 +107,12 @@ def train(args):
                         verbose=verbose)
     seconds = time.perf_counter() - start
     model_path = os.path.join(out, "model.keras")
-    model.save(model_path)  # saved first: nothing trained is lost if evaluation fails
+    with files.atomic_path(model_path) as tmp:  # saved first: nothing trained is lost if evaluation fails
+        model.save(tmp)
 
     test = _runs.test_metrics(model, test_ds, args.eval_samples, seed=args.seed, verbose=0)
-    record = {"config": config, "epochs": list(range(1, len(history.epoch) + 1)),
+    # After a resume `history` also holds the epochs trained before the restart.
+    record = {"config": config, "epochs": [int(e) + 1 for e in history.epoch],
               "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
               "train_seconds": seconds, "test": test,
               "nan_guard": next((c.failure for c in callbacks if isinstance(c, tfvae.training.NaNGuard)), None)}
@@ -112,10 +125,19 @@ def train(args):
     if args.quiet < 2:
         print(f"test ({args.data}, {seconds:.1f} s training):\n{_runs.format_metrics(test)}")
         print(f"wrote {out}/: model.keras config.json history.json samples.png reconstructions.png")
+    if record["nan_guard"] is not None:
+        failure = record["nan_guard"]
+        raise TrainingStopped(f"training stopped at epoch {failure['epoch'] + 1}, batch {failure['batch'] + 1}: "
+                              f"`{failure['metric']}` became {failure['value']}; {out}/ holds the last good "
+                              "epoch's weights (try a lower --lr or --clipnorm)")
     return dict(record, output_dir=out, model_path=model_path, model=model)
 
 
-def _callbacks(args, model, test_ds):
+class TrainingStopped(RuntimeError):
+    """Training ended early (the NaN guard stopped it): exit code 1."""
+
+
+def _callbacks(args, model, test_ds, train_ds=None):
     """NaN guard first (later callbacks then see restored weights), KL
     warm-up, backup, checkpoints, TensorBoard."""
     callbacks = [tfvae.training.NaNGuard(verbose=int(args.quiet < 2))] if args.nan_guard else []
@@ -123,7 +145,7 @@ def _callbacks(args, model, test_ds):
         callbacks.append(tfvae.training.KLWarmup(epochs=args.kl_warmup))
     if args.backup_dir:
         callbacks.append(tfvae.training.BackupAndRestore(args.backup_dir, save_freq=args.backup_freq or "epoch",
-                                                         delete_checkpoint=False))
+                                                         delete_checkpoint=False, dataset=train_ds))
     if args.checkpoint_dir:
         callbacks.append(tfvae.training.checkpoint(args.checkpoint_dir))
     if args.tensorboard_dir:
@@ -134,6 +156,9 @@ def _callbacks(args, model, test_ds):
 
 def evaluate(args):
     """Evaluates a saved model on a split; prints and writes the metrics."""
+    split_name = args.split.replace(os.sep, "_")
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model)), f"eval_{split_name}.json")
+    _runs.check_output_file(out, "--out")  # before any work
     model = _runs.load_model(args.model)
     saved = _runs.run_config(args.model)
     saved_data = saved.get("data", {})
@@ -153,7 +178,6 @@ def evaluate(args):
     metrics = _runs.test_metrics(model, ds, args.num_samples, seed=args.seed, verbose=0)
     result = {"model": args.model, "data": settings, "split": args.split, "seconds": time.perf_counter() - start,
               **metrics}
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model)), f"eval_{args.split}.json")
     _runs.write_json(out, result)
     if args.quiet < 2:
         print(f"{data} {args.split} ({result['seconds']:.1f} s):\n{_runs.format_metrics(metrics)}\nwrote {out}")
@@ -164,6 +188,7 @@ def evaluate(args):
 
 def sample(args):
     """Writes a PNG grid of `n` samples from the model's prior."""
+    _runs.check_output_file(args.out, "--out")  # before any work
     model = _runs.load_model(args.model)
     images = model.sample(args.num_samples, seed=args.seed, mean=not args.draw).numpy()
     save_image_grid(images, args.out, nrow=args.nrow, scale=args.scale or _runs.grid_scale(model))
@@ -174,9 +199,18 @@ def sample(args):
 def export(args):
     """Exports a SavedModel with `tfvae.export.export_saved_model`."""
     exporter = _build.lookup("export", "export_saved_model", "tfvae export")
+    from tfvae.export import layout
+    try:
+        path, base, _ = layout.check_version_dir(args.out)  # before any work: a bad --out is a ValueError
+        layout.refuse_existing(path, args.overwrite)
+        files.check_writable_dir(base, "the folder of --out")
+    except FileExistsError as e:
+        raise UsageError(f"{e} (CLI flag: --overwrite)") from None
     model = _runs.load_model(args.model)
     try:
-        out = exporter(model, args.out, overwrite=args.overwrite)
+        caps = {k: v for k, v in (("max_num_samples", args.max_num_samples),
+                                  ("max_importance_samples", args.max_importance_samples)) if v is not None}
+        out = exporter(model, args.out, overwrite=args.overwrite, **caps)
     except FileExistsError as e:
         raise UsageError(f"{e} (CLI flag: --overwrite)") from None
     except TypeError as e:  # the exporter knows no signatures for this model type
@@ -191,19 +225,68 @@ COMMANDS = {"train": train, "evaluate": evaluate, "sample": sample, "export": ex
 def run(argv=None):
     """Parses `argv` and runs the command; returns its result dict.
 
+    Every expected failure is reported in one line on stderr, without a
+    traceback (`--debug` re-raises it instead).
+
     Raises:
-        SystemExit(2): bad flags, missing files, parts of tfvae not available.
+        SystemExit(2): bad flags or paths, missing or unreadable files, bad
+            settings, bad data (also when found inside the input pipeline),
+            parts of tfvae not available.
+        SystemExit(1): training stopped by the NaN guard; another
+            TensorFlow runtime error; the file system failed while writing.
+        SystemExit(130): interrupted (Ctrl-C).
     """
     parser = _args.build_parser()
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, _build.NotAvailableError, tfvae.data.DatasetNotAvailableError) as e:
-        parser.exit(2, f"tfvae {args.command}: error: {e}\n")
-    except ValueError as e:  # a constructor's or loader's own check of a setting
-        parser.exit(2, f"tfvae {args.command}: error: {e}\n")
-    except tf.errors.InvalidArgumentError as e:  # data checks inside the input pipeline
-        parser.exit(2, f"tfvae {args.command}: error: {e.message.splitlines()[0]}\n")
+    except Exception as e:  # noqa: BLE001 -- classified below; anything else is a bug: traceback
+        code, message = _classify(e)
+        if code is None or args.debug:
+            raise
+        parser.exit(code, f"tfvae {args.command}: error: {message}\n")
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        parser.exit(130, f"tfvae {args.command}: interrupted; files already written are complete"
+                         f"{' (rerun the same command to resume from --backup-dir)' if getattr(args, 'backup_dir', None) else ''}\n")
+
+
+def _classify(e):
+    """`(exit code, one-line message)` for an expected failure, else `(None, None)`."""
+    if isinstance(e, (UsageError, _build.NotAvailableError, tfvae.data.DatasetNotAvailableError)):
+        return 2, _one_line(str(e))
+    if isinstance(e, TrainingStopped):
+        return 1, _one_line(str(e))
+    if isinstance(e, tf.errors.InvalidArgumentError):  # data checks inside the input pipeline
+        return 2, tf_error_line(e)
+    if isinstance(e, tf.errors.OpError):
+        return 1, tf_error_line(e)
+    if isinstance(e, (ValueError, TypeError)):  # a constructor's or loader's own check of a setting
+        return 2, _one_line(str(e))
+    if isinstance(e, OSError):  # disk full, permissions changed mid-run, ...
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        return 1, _one_line(f"{e.strerror or e}{where}")
+    return None, None
+
+
+def _one_line(text):
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return " ".join(lines) if len(lines) <= 3 else lines[0]
+
+
+def tf_error_line(e):
+    """The user-facing line of a TensorFlow runtime error: the failed
+    assertion's own message, not "Graph execution error:"."""
+    message = getattr(e, "message", str(e))
+    found = re.search(r"assertion failed: \[(.*?)\]\s*(?:\n|\[\[|$)", message, re.S)
+    if found:
+        return " ".join(found.group(1).split())
+    for line in message.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("Graph execution error", "Detected at node", "<stack traces", "[[", "File ")):
+            return re.sub(r"\s*\[Op:[^\]]*\]$", "", line)
+    return type(e).__name__
 
 
 def main(argv=None):

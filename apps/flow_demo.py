@@ -15,6 +15,7 @@ Glow samples.
 """
 
 import argparse
+import os
 import math
 
 import tfvae  # first: quiets TensorFlow's start-up logs
@@ -86,7 +87,8 @@ def main(argv=None):
     for ax in axes[:2]:
         ax.set_xlim(-2.5, 2.5), ax.set_ylim(-2.5, 2.5)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=80)
+    with tfvae.training.files.atomic_path(args.out) as tmp:  # crash-safe
+        fig.savefig(tmp, dpi=80, format=os.path.splitext(args.out)[1][1:] or "png")
     print(f"wrote {args.out}")
 
 

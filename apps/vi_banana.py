@@ -12,6 +12,7 @@ the target density beside the fitted full-rank Gaussian and flow densities.
 """
 
 import argparse
+import os
 
 import tfvae  # first: quiets TensorFlow's start-up logs
 
@@ -62,7 +63,8 @@ def plot(target, results, path, flow_name="IAF (2 layers)"):
         ax.set_xlabel("z₁")
     axes[0].set_ylabel("z₂")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    with tfvae.training.files.atomic_path(path) as tmp:  # crash-safe
+        fig.savefig(tmp, dpi=80, format=os.path.splitext(path)[1][1:] or "png")
     plt.close(fig)
     print(f"wrote {path}")
 

@@ -34,3 +34,9 @@ def test_killed_mid_epoch_resumes_to_the_same_weights(tmp_path):
     assert _procs.max_diff(uninterrupted["weights"], resumed["weights"]) < 1e-6
     assert uninterrupted["seed_states"] == resumed["seed_states"], (uninterrupted["seed_states"], resumed["seed_states"])
     np.testing.assert_allclose(uninterrupted["evaluate"]["elbo"], resumed["evaluate"]["elbo"], rtol=1e-6)
+    # `fit`'s History holds both epochs, the first restored from the backup
+    # and the interrupted one averaged over all its batches.
+    assert sorted(resumed["history"]) == sorted(uninterrupted["history"])
+    for key, values in uninterrupted["history"].items():
+        assert len(resumed["history"][key]) == 2, (key, resumed["history"][key])
+        np.testing.assert_allclose(resumed["history"][key], values, rtol=1e-5, err_msg=key)

@@ -1,9 +1,12 @@
 """Importance-sampled log-likelihood, vectorised over samples and streamed."""
 
 import math
+import numbers
 
 import numpy as np
 import tensorflow as tf
+
+from tfvae.nets._validate import check_fits_in_memory, positive_int
 
 from tfvae.objectives.bounds import logsumexp_update
 
@@ -56,12 +59,24 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
     Returns:
         `(batch,)` float32 tensor, nats per example.
     """
-    num_samples = int(num_samples)
-    if num_samples <= 0:
-        raise ValueError(f"Expected `num_samples` to be a positive integer. Received: num_samples={num_samples}")
+    num_samples = positive_int(num_samples, "num_samples")
+    if chunk_size is not None:
+        chunk_size = positive_int(chunk_size, "chunk_size")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"Expected `seed` to be an integer. Received: seed={seed!r}")
     batch = int(x.shape[0])
+    if batch == 0:
+        raise ValueError(f"Expected `x` to hold at least one example. Received: x with shape {tuple(x.shape)}")
+    terms = batch * math.prod(model.data_shape) * max(1, model.likelihood.num_params)
     if chunk_size is None:
         chunk_size = int(default_chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params))
+    chunk_size = min(chunk_size, num_samples)
+    # A chunk's decoder output (k × batch × data × parameters floats) and
+    # the intermediate tensors of the same size dominate the memory.
+    check_fits_in_memory(
+        4 * 4 * chunk_size * terms, f"log_likelihood on a batch of {batch} with chunk_size={chunk_size}",
+        "pass a smaller `chunk_size` (samples per chunk), or split `x` into smaller batches "
+        "(tfvae.evaluation.log_likelihood streams a dataset 256 examples at a time).")
     fn = _log_weights_fn(model)
     seeds = tf.random.split(tf.constant([seed, 0], tf.int64), -(-num_samples // chunk_size))
     running = tf.fill([batch], -np.inf)
@@ -108,6 +123,9 @@ def log_likelihood(model, data, num_samples=1000, chunk_size=None, seed=0):
         inputs = tuple(xb[:2]) if conditional else (xb,)
         values.append(model.log_likelihood(*inputs, num_samples=num_samples, chunk_size=chunk_size,
                                            seed=seed + 7919 * i).numpy())
+    if not values:
+        raise ValueError("Expected `data` to hold at least one example. Received: an empty "
+                         f"{'dataset' if isinstance(data, tf.data.Dataset) else 'array'}.")
     values = np.concatenate(values)
     ll = float(values.mean())
     dims = math.prod(model.data_shape)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfvae.nets._validate import positive_int
 from tfvae.objectives.gaussian import normal_log_prob
 
 
@@ -69,6 +70,8 @@ def elbo_surgery(vae, data, seed=0, active_threshold=0.01, chunk_size=None):
     if getattr(vae, "condition_dim", None) is not None:
         raise ValueError("elbo_surgery splits the KL of an unconditional VAE; for a ConditionalVAE the "
                          "aggregate posterior depends on the condition and is not supported yet.")
+    if chunk_size is not None:
+        chunk_size = positive_int(chunk_size, "chunk_size")
     flow = vae.posterior_flow
     locs, scales, hs, means, recs, kls, zs, lq_own = [], [], [], [], [], [], [], []
     seeds = iter(tf.random.split(tf.constant([seed, 1], tf.int64), 100_000))
@@ -81,6 +84,9 @@ def elbo_surgery(vae, data, seed=0, active_threshold=0.01, chunk_size=None):
         z, log_q, _, _ = vae.sample_posterior(x, 1, next(seeds))
         locs.append(loc), scales.append(scale), hs.append(h)
         zs.append(z[0]), lq_own.append(log_q[0]), means.append(vae._latent_mean(x))
+    if not locs or sum(int(t.shape[0]) for t in locs) == 0:
+        raise ValueError("Expected `data` to hold at least one example. Received: an empty "
+                         f"{'dataset' if isinstance(data, tf.data.Dataset) else 'array'}.")
     loc, scale, h, z = (tf.concat(t, 0) for t in (locs, scales, hs, zs))
     n = int(z.shape[0])
     chunk = chunk_size or max(1, 2**22 // (n * vae.latent_dim))

@@ -51,7 +51,7 @@ def positive_count(n, name, owner, maximum=None):
     limit = ""
     if maximum is not None:
         ok = tf.logical_and(ok, n <= maximum)
-        limit = f" and at most {maximum}"
+        limit = f" and at most {maximum} (the cap fixed when this SavedModel was exported)"
     message = f"{owner}: expected `{name}` to be a positive integer{limit}."
     return with_checks(n, _assert(ok, message))
 

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from tfvae.export import checks, importance
 from tfvae.export.registry import Signature, register_signatures
-from tfvae.export.vae import MAX_NUM_SAMPLES, checked_data, prior_sample
+from tfvae.export.vae import MAX_IMPORTANCE_SAMPLES, MAX_NUM_SAMPLES, checked_data, prior_sample
 from tfvae.models.conditional import ConditionalVAE
 
 
@@ -50,7 +50,8 @@ def checked_condition(model, c, batch, owner):
 
 
 @register_signatures(ConditionalVAE)
-def conditional_vae_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
+def conditional_vae_signatures(model, max_num_samples=MAX_NUM_SAMPLES,
+                               max_importance_samples=MAX_IMPORTANCE_SAMPLES):
     """The `{name: Signature}` of a ConditionalVAE (see the module docstring)."""
     owner = type(model).__name__
     data_shape, latent_dim = tuple(model.data_shape), model.latent_dim
@@ -88,7 +89,7 @@ def conditional_vae_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
 
     def log_likelihood(x, c, num_samples):
         x, c = inputs(x, c, support=True)
-        s = checks.positive_count(num_samples, "num_samples", owner)
+        s = checks.positive_count(num_samples, "num_samples", owner, max_importance_samples)
         return {"log_likelihood": importance.log_likelihood(model, x, s, checks.seed_pair(0), condition=c)}
 
     def elbo(x, c):

@@ -16,6 +16,7 @@ of `VAE` exports the VAE's signatures unless it registers its own.
 """
 
 import collections
+import inspect
 
 import tensorflow as tf
 
@@ -41,8 +42,12 @@ def register_signatures(model_type):
     return decorator
 
 
-def signatures_for(model):
+def signatures_for(model, **limits):
     """The `{name: Signature}` to export for `model`.
+
+    `limits` (e.g. `max_num_samples`, `max_importance_samples`) reach the
+    builder's keyword arguments of those names; a builder without one keeps
+    its own default.
 
     Raises:
         TypeError: no signatures are known for the model's type.
@@ -59,7 +64,8 @@ def signatures_for(model):
                 f"tfvae.export has no serving signatures for {type(model).__name__}. Define "
                 "`serving_signatures()` on the model or register a builder with "
                 f"`tfvae.export.register_signatures`. Registered types: {known}.")
-        signatures = builder(model)
+        accepted = inspect.signature(builder).parameters
+        signatures = builder(model, **{k: v for k, v in limits.items() if k in accepted and v is not None})
     _validate(signatures, type(model).__name__)
     return signatures
 

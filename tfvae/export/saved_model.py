@@ -3,11 +3,13 @@
 import keras
 import tensorflow as tf
 
+from tfvae.nets._validate import positive_int
+
 from tfvae.export import layout
 from tfvae.export.registry import signatures_for
 
 
-def export_saved_model(model, path, overwrite=False):
+def export_saved_model(model, path, overwrite=False, max_num_samples=None, max_importance_samples=None):
     """Writes `model`'s serving signatures as a SavedModel for TF Serving.
 
     The SavedModel holds only TensorFlow graphs and variables: it loads with
@@ -31,6 +33,14 @@ def export_saved_model(model, path, overwrite=False):
         path: `<base>/<integer version>`, e.g. `"saved_models/digits_vae/1"`.
         overwrite: replace an existing non-empty version directory (the old
             export is removed only once the new one is complete).
+        max_num_samples: cap on the `num_samples` input of the `sample`
+            signatures (their output holds num_samples × prod(input_shape)
+            floats); default `tfvae.export.vae.MAX_NUM_SAMPLES` = 4096.
+        max_importance_samples: cap on the `num_samples` input S of the
+            `log_likelihood` signatures (time grows as S × batch); default
+            `tfvae.export.vae.MAX_IMPORTANCE_SAMPLES` = 10000.
+            A request above a cap fails with `INVALID_ARGUMENT` naming the
+            input and the cap; the caps are fixed in the SavedModel.
     Returns:
         The version directory written (str).
     Raises:
@@ -44,7 +54,10 @@ def export_saved_model(model, path, overwrite=False):
     if not getattr(model, "built", False):
         raise ValueError(f"Expected a built model. Received: {type(model).__name__} that is not built; "
                          "call it on a batch (or fit it) before exporting.")
-    signatures = signatures_for(model)
+    limits = {name: _cap(value, name) for name, value in (
+        ("max_num_samples", max_num_samples), ("max_importance_samples", max_importance_samples))
+        if value is not None}
+    signatures = signatures_for(model, **limits)
 
     def write(directory):
         archive = keras.export.ExportArchive()
@@ -56,3 +69,12 @@ def export_saved_model(model, path, overwrite=False):
         archive.write_out(directory, verbose=False)
 
     return layout.write_atomically(path, write, overwrite=overwrite)
+
+
+def _cap(value, name):
+    """A size cap: a positive int that fits the signatures' int32 inputs."""
+    value = positive_int(value, name)
+    if value > 2**31 - 1:
+        raise ValueError(f"Expected `{name}` to be at most 2**31 - 1 (the size inputs are int32). "
+                         f"Received: {name}={value}")
+    return value

@@ -114,11 +114,31 @@ class CheckedFit:
         if validation_data is not None:
             validation_data = self._checked_data(validation_data)
         self._before_fit(x, y, kwargs)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        history = super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        epochs = args[1] if len(args) > 1 else kwargs.get("epochs", 1)
+        if not history.history and epochs > kwargs.get("initial_epoch", 0) and not self.stop_training:
+            # A dataset of unknown length that yielded nothing: Keras returns
+            # an empty History without a word.
+            raise ValueError("Expected `x` to yield at least one batch. Received: an empty dataset; "
+                             "nothing was trained.")
+        return history
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
+        """Keras `evaluate` on checked data. Called directly (not as `fit`'s
+        validation), it draws its noise from the model's seed-generator
+        states as they are when it is called and puts them back afterwards:
+        two calls in a row give the same numbers, and evaluating does not
+        shift the training noise that follows."""
         x, y = self._checked_xy(x, y)
-        return super().evaluate(x, y, *args, **kwargs)
+        states = None if kwargs.get("_use_cached_eval_dataset") else _seed_states(self)
+        try:
+            result = super().evaluate(x, y, *args, **kwargs)
+        finally:
+            for variable, value in states or ():
+                variable.assign(value)
+        if result is None or (isinstance(result, (dict, list)) and len(result) == 0):
+            raise ValueError("Expected `x` to yield at least one batch. Received: an empty dataset.")
+        return result
 
     def _before_fit(self, x, y, fit_kwargs):
         pass
@@ -129,9 +149,26 @@ class CheckedFit:
 
     def _checked_data(self, data):
         if isinstance(data, tf.data.Dataset):
+            if int(data.cardinality()) == 0:
+                raise ValueError("Expected `x` to hold at least one example. Received: an empty dataset.")
             return validated_dataset(data, self.data_shape, self.likelihood, type(self).__name__)
+        if isinstance(data, (np.ndarray, list, tuple, tf.Tensor)) and _num_rows(data) == 0:
+            raise ValueError("Expected `x` to hold at least one example. Received: an empty array "
+                             f"(shape {tuple(np.shape(data[0] if isinstance(data, tuple) else data))}).")
         if isinstance(data, tuple):
             return (self._check(data[0], check_support=True).numpy(),) + tuple(data[1:])
         if data is None or not isinstance(data, (np.ndarray, list, tf.Tensor)):
             return data
         return self._check(data, check_support=True).numpy()
+
+
+def _num_rows(data):
+    first = data[0] if isinstance(data, tuple) else data
+    shape = np.shape(first) if not tf.is_tensor(first) else tuple(first.shape)
+    return shape[0] if len(shape) else None
+
+
+
+def _seed_states(model):
+    """`(variable, value)` of every `SeedGenerator` state of the model."""
+    return [(v, v.numpy()) for v in model.variables if v.path.endswith("seed_generator_state")]

@@ -15,7 +15,8 @@ from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._training import BoundTrainer
-from tfvae.nets._validate import nonnegative_float, positive_float, positive_int, positive_int_tuple
+from tfvae.nets._validate import boolean, check_fits_in_memory, nonnegative_float, positive_float, positive_int
+from tfvae.nets._validate import positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.gradients import uses_dreg
 from tfvae.posteriors.gaussian import DiagonalGaussian
@@ -121,7 +122,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
             raise ValueError("`free_bits` floors the KL term of the ELBO and is undefined for the IWAE "
                              f"bound. Received: free_bits={free_bits}, "
                              f"num_importance_samples={num_importance_samples}")
-        self.analytic_kl = bool(analytic_kl)
+        self.analytic_kl = boolean(analytic_kl, "analytic_kl")
         self.gradient_estimator = gradient_estimator
         self.seed = seed
 
@@ -278,6 +279,12 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         T < 1 trades diversity for typical-looking samples."""
         num_samples = positive_int(num_samples, "num_samples")
         temperature = positive_float(temperature, "temperature")
+        mean = boolean(mean, "mean")
+        # The decoder's parameters for all samples are one tensor.
+        check_fits_in_memory(
+            4 * num_samples * int(np.prod(self.data_shape)) * max(1, self.likelihood.num_params),
+            f"sample({num_samples})", "draw fewer samples per call (e.g. a loop over calls of 1024 with "
+            "seeds 0, 1, ...) and concatenate them.")
         seeds = tf.random.split(_seed_tensor(seed), 2)
         z = self.prior.sample(num_samples, seeds[0], temperature=temperature)
         params = self.decoder_params(z)

@@ -33,7 +33,9 @@ class KLWarmup(keras.callbacks.Callback):
         if not self._steps_per_epoch:
             self._set(epoch / self.epochs)
         else:
-            self._step = epoch * self._steps_per_epoch
+            # After a mid-epoch restore `tfvae.training.BackupAndRestore`
+            # records the batches it skipped: Keras counts the rest from 0.
+            self._step = epoch * self._steps_per_epoch + getattr(self.model, "_tfvae_batches_skipped", 0)
 
     def on_train_batch_begin(self, batch, logs=None):
         if self._steps_per_epoch:

@@ -1,121 +1,42 @@
-"""Surviving crashes and divergence: exact mid-epoch resume, checkpoints,
-and a guard against non-finite losses."""
+"""Surviving crashes and divergence: exact mid-epoch resume (`backup`),
+crash-safe checkpoints, and a guard against non-finite losses."""
 
-import json
 import math
 import os
 
 import keras
 
 from tfvae.training import distribute
+from tfvae.training import files
+from tfvae.training.backup import BackupAndRestore  # noqa: F401  (its home before it had its own module)
 
 
-class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`keras.callbacks.BackupAndRestore` that also resumes *inside* an epoch.
+class _AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`keras.callbacks.ModelCheckpoint` whose files are written crash-safely
+    (`tfvae.training.files.atomic_path`): a kill mid-write leaves the
+    previous checkpoints intact and no truncated file under the final name."""
 
-    Keras 3.15 backs up the weights (model and optimizer slots) every
-    `save_freq` batches and records the epoch and batch, but (1) leaves out
-    the `SeedGenerator` states (variables, not weights), so the training
-    noise restarts from the seed, and (2) on restart resumes at the start of
-    the interrupted epoch: the batches trained before the backup are trained
-    again. Either makes the run differ from an uninterrupted one. This
-    callback saves and restores the seed states beside the backup, and skips
-    those batches: on the first step after a restore it draws the `batch + 1`
-    batches the backup had already trained on from the epoch's iterator
-    without training on them, then trains on as before.
-
-    Exactness needs the input pipeline to replay the interrupted epoch's
-    batches in the same order: true for datasets without per-epoch
-    reshuffling (`tfvae.data.from_numpy(..., shuffle=False)`) and for any
-    pipeline when the crash happens in the first epoch. A reshuffling
-    `tf.data` pipeline restarts its shuffle sequence in a new process, so
-    later epochs see other (equally valid) orders.
-
-    Args:
-        backup_dir: folder for the backup (a temporary folder on workers
-            other than the chief, see `tfvae.training.distribute.write_dir`).
-        save_freq: "epoch" or a number of batches.
-        delete_checkpoint: remove the backup when training ends normally.
-    """
-
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):
-        super().__init__(distribute.write_dir(backup_dir), save_freq=save_freq,
-                         delete_checkpoint=delete_checkpoint, double_checkpoint=double_checkpoint)
-        self.resumed_from = None  # (epoch, batches skipped) after a restore
-        self._states_after_step = None
-
-    def _seed_states(self):
-        # `SeedGenerator` states are model variables but not weights, so
-        # `save_weights` leaves them out: the noise after a restore would
-        # restart from the seed. They are two integers each; keep them here.
-        return {v.path: v for v in self.model.variables if v.path.endswith("seed_generator_state")}
-
-    @property
-    def _seed_path(self):
-        return os.path.join(self.backup_dir, "seed_generators.json")
-
-    def _save_model(self):
-        super()._save_model()
-        states = {k: [int(i) for i in keras.ops.convert_to_numpy(v)] for k, v in self._seed_states().items()}
-        with open(self._seed_path, "w") as f:
-            json.dump(states, f)
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if os.path.exists(self._seed_path) and os.path.exists(self._weights_path):
-            with open(self._seed_path) as f:
-                saved = json.load(f)
-            for path, variable in self._seed_states().items():
-                if path in saved:
-                    variable.assign(keras.ops.convert_to_tensor(saved[path], variable.dtype))
-        if not os.path.exists(self._training_metadata_path) or self.save_freq == "epoch":
+    def _save_model(self, epoch, batch, logs):
+        filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, batch, logs, filepath):
             return
-        with open(self._training_metadata_path) as f:
-            meta = json.load(f)
-        # Saved after batch `batch` (0-based) of epoch `epoch`: skip batch + 1.
-        skip = int(meta.get("batch", -1)) + 1
-        if skip <= 0:
-            return
-        self.resumed_from = (int(meta["epoch"]), skip)
-        self._current_epoch = int(meta["epoch"])  # Keras leaves it at 0 after a restore
-        model, real = self.model, self.model.train_function
-
-        def skip_then_train(iterator):
-            model.train_function = real  # first, in case the epoch runs out here
-            for _ in range(skip):
-                next(iterator)
-            return real(iterator)
-
-        model.train_function = skip_then_train
-        # Keras' own counter continues from the batch the backup was taken at.
-        self._last_batch_seen = skip - 1
-        # The resumed epoch has `skip` fewer batches than Keras expects: its
-        # last call runs out of data (Keras warns and ends the epoch), and
-        # that aborted step may already have advanced the seed generators.
-        # Their states after the last real step are put back at epoch end.
-        self._states_after_step = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        super().on_train_batch_end(batch, logs)
-        if self.resumed_from is not None and self._current_epoch == self.resumed_from[0]:
-            self._states_after_step = {k: keras.ops.convert_to_numpy(v) for k, v in self._seed_states().items()}
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.resumed_from is not None and epoch == self.resumed_from[0] and self._states_after_step:
-            for path, variable in self._seed_states().items():
-                variable.assign(self._states_after_step[path])
-            self._states_after_step = None
-        super().on_epoch_end(epoch, logs)
+        files.remove_stale_temporaries(os.path.dirname(os.path.abspath(filepath)))
+        with files.atomic_path(filepath) as tmp:
+            if self.save_weights_only:
+                self.model.save_weights(tmp, overwrite=True)
+            else:
+                self.model.save(tmp, overwrite=True)
 
 
 def checkpoint(directory, save_freq="epoch", keep=None):
     """A `keras.callbacks.ModelCheckpoint` for long runs: weights (with the
     optimizer state) to `directory/ckpt-{epoch:04d}.weights.h5` every epoch
-    (or `save_freq` batches), written by the chief only."""
+    (or `save_freq` batches), written by the chief only, each file written
+    crash-safely (temporary name, fsync, rename)."""
     directory = distribute.write_dir(directory)
     os.makedirs(directory, exist_ok=True)
-    return keras.callbacks.ModelCheckpoint(os.path.join(directory, "ckpt-{epoch:04d}.weights.h5"),
-                                           save_weights_only=True, save_freq=save_freq)
+    return _AtomicModelCheckpoint(os.path.join(directory, "ckpt-{epoch:04d}.weights.h5"),
+                                  save_weights_only=True, save_freq=save_freq)
 
 
 def latest_checkpoint(directory):

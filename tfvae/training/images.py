@@ -5,9 +5,10 @@ and no matplotlib backend.
 """
 
 import math
-import os
 
 import numpy as np
+
+from tfvae.training import files
 
 
 def make_image_grid(images, nrow=None, padding=2, pad_value=1.0, scale=1):
@@ -74,6 +75,7 @@ def save_image_grid(images, path, nrow=None, padding=2, pad_value=1.0, scale=1):
     Args:
       images: `(n, H, W, C)` in [0, 1], C in {1, 3}.
       path: file to write (parent folders are created); `.png` recommended.
+        Written crash-safely: a kill mid-write leaves the previous file.
       nrow, padding, pad_value, scale: as in `make_image_grid`.
 
     Returns:
@@ -81,14 +83,14 @@ def save_image_grid(images, path, nrow=None, padding=2, pad_value=1.0, scale=1):
 
     Raises:
       ValueError: as `make_image_grid`.
+      IsADirectoryError: `path` is a folder.
     """
     from PIL import Image  # Lazy: only needed when writing.
 
     # uint8 (h, w) is saved as greyscale "L", (h, w, 3) as "RGB".
 
     grid = make_image_grid(images, nrow=nrow, padding=padding, pad_value=pad_value, scale=scale)
-    parent = os.path.dirname(os.fspath(path))
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    Image.fromarray(grid).save(os.fspath(path), format="PNG")
+    # Crash-safe: a temporary file in the same folder, fsync, rename.
+    with files.atomic_path(path) as tmp:
+        Image.fromarray(grid).save(tmp, format="PNG")
     return path
