@@ -11,7 +11,7 @@ from tfvae.flows.base import Flow
 from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
-from tfvae.nets._validate import positive_int, positive_int_tuple
+from tfvae.nets._validate import check_fits_in_memory, positive_float, positive_int, positive_int_tuple
 
 _BASES = ("normal", "diagonal", "mixture")
 
@@ -202,9 +202,11 @@ class FlowModel(ReplicaSafeBuild, keras.Model):
         `(n, c)`) for a conditional model; stateless (reproducible) when
         `seed` is an int, else from the model's SeedGenerator."""
         n = positive_int(n, "n")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-                or not 0 < temperature < float("inf"):
-            raise ValueError(f"Expected `temperature` to be a positive finite number. Received: temperature={temperature!r}")
+        temperature = positive_float(temperature, "temperature")
+        # Base draws and the flow's activations for all n samples are tensors at once.
+        check_fits_in_memory(4 * n * self.event_size * 4, f"sample({n})",
+                             "draw fewer samples per call (e.g. a loop over calls of 1024 with seeds 0, 1, ...) "
+                             "and concatenate them.")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed!r}")
         context = self._check_context(context, rows=n)
