@@ -66,7 +66,7 @@ def _add_model_flags(p):
                         "(default: the dataset's, tfvae.data.info(name).num_bins)")
     g.add_argument("--prior", choices=list(_build.PRIORS), default="normal")
     g.add_argument("--prior-layers", type=positive_int, default=4, help="layers of a flow prior")
-    g.add_argument("--prior-components", type=positive_int, default=10, help="mixture components (mog) or pseudo-inputs (vamp)")
+    g.add_argument("--prior-components", type=positive_int, default=10, help="mixture components (mixture, mog) or pseudo-inputs (vamp)")
     g.add_argument("--posterior-flow", choices=list(_build.POSTERIOR_FLOWS), default="none")
     g.add_argument("--flow-layers", type=positive_int, default=2, help="layers of the posterior flow")
     g.add_argument("--flow-hidden-units", type=positive_int, nargs="+", default=None,

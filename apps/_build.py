@@ -1,66 +1,27 @@
 """Builds a `tfvae.VAE` from a plain, JSON-serialisable model spec.
 
 The command line turns its flags into a spec (a dict of numbers, strings and
-lists), stores it in `config.json`, and builds the model from it here. Flows
-and priors are looked up by attribute on `tfvae.flows` / `tfvae.priors` at
-run time, so the CLI works with whatever parts of the package exist and
-names clearly the ones that do not.
+lists), stores it in `config.json`, and builds the model from it here.
+Likelihoods and the non-flow priors are named by the library's own tables
+(`tfvae.likelihoods.get`, `tfvae.priors.get`); flows by `FLOWS` below.
 """
 
-import importlib
 import inspect
 
 import tfvae
 
-# CLI name -> (module attribute holding the class, what it is for the error).
-PRIORS = {
-    "normal": None,
-    "realnvp": ("flows", "RealNVP"),
-    "maf": ("flows", "MAF"),
-    "mog": ("priors", "MixtureOfGaussians"),
-    "vamp": ("priors", "VampPrior"),
-}
-POSTERIOR_FLOWS = {
-    "none": None,
-    "iaf": "IAF",
-    "planar": "Planar",
-    "sylvester": "Sylvester",
-    "realnvp": "RealNVP",
-}
-LIKELIHOODS = {
-    "bernoulli": "Bernoulli",
-    "gaussian": "Gaussian",
-    "discretized_logistic": "DiscretizedLogistic",
-    "categorical": "Categorical",
-}
+F = tfvae.flows
+
+#: CLI names of the flows usable as a prior (inside `FlowPrior`) or a posterior flow.
+FLOWS = {"realnvp": F.RealNVP, "nsf": F.NSF, "maf": F.MAF, "iaf": F.IAF, "spline_iaf": F.SplineIAF,
+         "planar": F.Planar, "sylvester": F.Sylvester}
+FLOW_PRIORS = ("realnvp", "nsf", "maf")
+#: "mog" is the CLI's older name of the library's "mixture".
+PRIOR_ALIASES = {"mog": "mixture"}
+PRIORS = ("normal", "diagonal", "mixture", "mog", "vamp") + FLOW_PRIORS
+POSTERIOR_FLOWS = ("none", "iaf", "spline_iaf", "planar", "sylvester", "realnvp", "nsf")
+LIKELIHOODS = tuple(tfvae.likelihoods.names())
 NETS = ("mlp", "conv")
-
-
-class NotAvailableError(LookupError):
-    """A requested part of tfvae (a flow, a prior, export) does not exist yet."""
-
-
-def _module(module_name):
-    """`tfvae.<module_name>`, imported if the package does not import it."""
-    try:
-        return importlib.import_module(f"tfvae.{module_name}")
-    except ImportError:
-        return None
-
-
-def lookup(module_name, attr, what):
-    """`getattr(tfvae.<module_name>, attr)` or a `NotAvailableError` saying so."""
-    obj = getattr(_module(module_name), attr, None)
-    if obj is None:
-        raise NotAvailableError(
-            f"{what} needs `tfvae.{module_name}.{attr}`, which is not available in this "
-            f"version of tfvae.")
-    return obj
-
-
-def available(module_name, attr):
-    """Whether `tfvae.<module_name>.<attr>` exists."""
-    return getattr(_module(module_name), attr, None) is not None
 
 
 def _construct(cls, **kwargs):
@@ -70,47 +31,47 @@ def _construct(cls, **kwargs):
     return cls(**{k: v for k, v in kwargs.items() if k in params and v is not None})
 
 
-def make_flow(attr, num_layers, hidden_units, what, name):
-    cls = lookup("flows", attr, what)
-    return _construct(cls, num_layers=num_layers, hidden_units=hidden_units, name=name)
+def make_flow(name, num_layers, hidden_units, layer_name):
+    return _construct(FLOWS[name], num_layers=num_layers, hidden_units=hidden_units, name=layer_name)
 
 
 def make_prior(spec):
-    name = spec["prior"]
-    if name not in PRIORS:
-        raise ValueError(f"Expected `prior` to be one of {sorted(PRIORS)}. Received: prior={name!r}")
-    if PRIORS[name] is None:
+    name = PRIOR_ALIASES.get(spec["prior"], spec["prior"])
+    if name in FLOW_PRIORS:
+        return tfvae.priors.FlowPrior(make_flow(name, spec["prior_layers"], spec.get("flow_hidden_units"),
+                                                "prior_flow"))
+    if name == "normal":
         return "normal"
-    module_name, attr = PRIORS[name]
-    what = f"--prior {name}"
-    if module_name == "flows":
-        flow_prior = lookup("priors", "FlowPrior", what)
-        flow = make_flow(attr, spec["prior_layers"], spec.get("flow_hidden_units"), what, "prior_flow")
-        return flow_prior(flow)
-    cls = lookup("priors", attr, what)
     k = spec.get("prior_components")
-    return _construct(cls, num_components=k, num_pseudo_inputs=k, seed=spec.get("seed"),
-                      latent_dim=spec["latent_dim"], data_shape=tuple(spec["input_shape"]))
+    options = {"mixture": dict(num_components=k, seed=spec.get("seed")),
+               "vamp": dict(num_pseudo_inputs=k, seed=spec.get("seed"), data_shape=tuple(spec["input_shape"]))}
+    options = {key: v for key, v in options.get(name, {}).items() if v is not None}
+    return tfvae.priors.get(name, spec["latent_dim"], **options)
 
 
 def make_posterior_flow(spec):
     name = spec["posterior_flow"]
     if name not in POSTERIOR_FLOWS:
-        raise ValueError(f"Expected `posterior_flow` to be one of {sorted(POSTERIOR_FLOWS)}. "
+        raise ValueError(f"Expected `posterior_flow` to be one of {list(POSTERIOR_FLOWS)}. "
                          f"Received: posterior_flow={name!r}")
-    if POSTERIOR_FLOWS[name] is None:
+    if name == "none":
         return None
-    return make_flow(POSTERIOR_FLOWS[name], spec["flow_layers"], spec.get("flow_hidden_units"),
-                     f"--posterior-flow {name}", "posterior_flow")
+    return make_flow(name, spec["flow_layers"], spec.get("flow_hidden_units"), "posterior_flow")
 
 
 def make_likelihood(spec):
     name = spec["likelihood"]
-    if name not in LIKELIHOODS:
-        raise ValueError(f"Expected `likelihood` to be one of {sorted(LIKELIHOODS)}. "
-                         f"Received: likelihood={name!r}")
-    cls = getattr(tfvae.likelihoods, LIKELIHOODS[name])
-    return _construct(cls, num_bins=spec.get("num_bins"))
+    options = {"num_bins": spec["num_bins"]} if spec.get("num_bins") and name in ("categorical",
+                                                                                  "discretized_logistic") else {}
+    return tfvae.likelihoods.get(name, **options)
+
+
+def likelihood_name(likelihood):
+    """The `tfvae.likelihoods` name of a likelihood instance (e.g. "bernoulli")."""
+    for name in LIKELIHOODS:
+        if type(tfvae.likelihoods.get(name)) is type(likelihood):
+            return name
+    return type(likelihood).__name__.lower()
 
 
 def make_nets(spec):
@@ -121,13 +82,12 @@ def make_nets(spec):
     if net == "mlp":
         return (tfvae.nets.MLP(hidden, name="encoder"), tfvae.nets.MLP(decoder_units, name="decoder"))
     if net == "conv":
-        enc_cls = lookup("nets", "ConvEncoder", "--net conv")
-        dec_cls = lookup("nets", "ConvDecoder", "--net conv")
         if len(spec["input_shape"]) != 3:
             raise ValueError(f"--net conv needs image data (H, W, C). Received: input_shape={spec['input_shape']}")
         filters = list(spec["conv_filters"])
-        return (enc_cls(filters=filters, dense_units=hidden[0], name="encoder"),
-                dec_cls(output_shape=tuple(spec["input_shape"]), filters=filters[::-1], name="decoder"))
+        return (tfvae.nets.ConvEncoder(filters=filters, dense_units=hidden[0], name="encoder"),
+                tfvae.nets.ConvDecoder(output_shape=tuple(spec["input_shape"]), filters=filters[::-1],
+                                       name="decoder"))
     raise ValueError(f"Expected `net` to be one of {list(NETS)}. Received: net={net!r}")
 
 
@@ -135,9 +95,7 @@ def build_vae(spec):
     """Builds the VAE a spec describes (see `apps.cli` for the keys).
 
     Raises:
-        NotAvailableError: the spec asks for a flow, prior or net that this
-            version of tfvae does not have.
-        ValueError: a bad setting (the model's own checks).
+        ValueError: a bad setting (the model's own checks, or an unknown name).
     """
     encoder, decoder = make_nets(spec)
     return tfvae.VAE(

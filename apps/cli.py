@@ -163,8 +163,7 @@ def evaluate(args):
     saved = _runs.run_config(args.model)
     saved_data = saved.get("data", {})
     data = args.data or saved_data.get("data", "digits")
-    likelihood = type(model.likelihood).__name__
-    name = {v: k for k, v in _build.LIKELIHOODS.items()}.get(likelihood, likelihood.lower())
+    name = _build.likelihood_name(model.likelihood)
     binarize = args.binarize if args.binarize is not None else saved_data.get("binarize")
     dequantize = args.dequantize if args.dequantize is not None else saved_data.get("dequantize")
     settings = _runs.data_settings(data, name, binarize, dequantize)
@@ -198,7 +197,7 @@ def sample(args):
 
 def export(args):
     """Exports a SavedModel with `tfvae.export.export_saved_model`."""
-    exporter = _build.lookup("export", "export_saved_model", "tfvae export")
+    from tfvae.export import export_saved_model as exporter
     from tfvae.export import layout
     try:
         path, base, _ = layout.check_version_dir(args.out)  # before any work: a bad --out is a ValueError
@@ -231,7 +230,7 @@ def run(argv=None):
     Raises:
         SystemExit(2): bad flags or paths, missing or unreadable files, bad
             settings, bad data (also when found inside the input pipeline),
-            parts of tfvae not available.
+            a dataset that cannot be had offline.
         SystemExit(1): training stopped by the NaN guard; another
             TensorFlow runtime error; the file system failed while writing.
         SystemExit(130): interrupted (Ctrl-C).
@@ -254,7 +253,7 @@ def run(argv=None):
 
 def _classify(e):
     """`(exit code, one-line message)` for an expected failure, else `(None, None)`."""
-    if isinstance(e, (UsageError, _build.NotAvailableError, tfvae.data.DatasetNotAvailableError)):
+    if isinstance(e, (UsageError, tfvae.data.DatasetNotAvailableError)):
         return 2, _one_line(str(e))
     if isinstance(e, TrainingStopped):
         return 1, _one_line(str(e))

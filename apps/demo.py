@@ -4,9 +4,7 @@
     python -m apps.demo --quick    # a smoke run (seconds of training)
 
 Trains on the scikit-learn digits (8x8, binarised, Bernoulli likelihood) a
-VAE with a RealNVP prior and an IAF posterior -- or, while those parts of
-tfvae are not available yet, a plain VAE, saying which parts are missing.
-Then reports the test log-likelihood (importance sampled, S >= 1000) in nats
+VAE with a RealNVP prior and an IAF posterior, then reports the test log-likelihood (importance sampled, S >= 1000) in nats
 and bits/dim, writes sample and reconstruction grids, exports a SavedModel
 to saved_models/digits_vae/1 and checks that it loads with
 `tf.saved_model.load` in a fresh process. Every step is a `tfvae` command
@@ -19,7 +17,6 @@ import subprocess
 import sys
 import time
 
-from apps import _build
 from apps import cli
 
 # Flags shared by both modes; sized so the full run takes a few minutes.
@@ -37,20 +34,8 @@ print(",".join(sorted(m.signatures.keys())))
 """
 
 
-def flow_flags():
-    """The flow flags the installed tfvae supports, and notes on the rest."""
-    flags, notes = [], []
-    prior_parts = [("priors", "FlowPrior"), ("flows", "RealNVP")]
-    missing = [f"tfvae.{m}.{a}" for m, a in prior_parts if not _build.available(m, a)]
-    if missing:
-        notes.append(f"RealNVP prior not available yet ({', '.join(missing)}): using a N(0, I) prior")
-    else:
-        flags += ["--prior", "realnvp", "--prior-layers", "4"]
-    if _build.available("flows", "IAF"):
-        flags += ["--posterior-flow", "iaf", "--flow-layers", "2"]
-    else:
-        notes.append("IAF posterior not available yet (tfvae.flows.IAF): using a diagonal Gaussian posterior")
-    return flags, notes
+#: The demo's flow prior and posterior flow.
+FLOWS = ["--prior", "realnvp", "--prior-layers", "4", "--posterior-flow", "iaf", "--flow-layers", "2"]
 
 
 def check_saved_model_loads(path):
@@ -64,8 +49,6 @@ def check_saved_model_loads(path):
 
 
 def export_step(model_path, export_dir):
-    if not _build.available("export", "export_saved_model"):
-        return "pending (tfvae.export.export_saved_model not available yet)"
     # --overwrite: a rerun of the demo replaces its own earlier export of this version.
     cli.run(["export", "--model", model_path, "--out", export_dir, "--overwrite"])
     signatures = check_saved_model_loads(export_dir)
@@ -84,11 +67,8 @@ def main(argv=None):
     if num_samples < 1:
         parser.error(f"--num-samples: expected a positive integer, received {num_samples}")
 
-    flags, notes = flow_flags()
-    for note in notes:
-        print(f"note: {note}")
     start = time.perf_counter()
-    trained = cli.run(["train", *MODEL, *flags, *(QUICK if args.quick else FULL), "--eval-samples", "0",
+    trained = cli.run(["train", *MODEL, *FLOWS, *(QUICK if args.quick else FULL), "--eval-samples", "0",
                        "--output-dir", args.output_dir, "--overwrite"] + (["-q"] if args.quick else []))
     train_seconds = time.perf_counter() - start
     model_path = trained["model_path"]
@@ -96,10 +76,8 @@ def main(argv=None):
     exported = export_step(model_path, args.export_dir)
 
     model = trained["model"]
-    prior = "RealNVP flow" if "--prior" in flags else "N(0, I)"
-    posterior = "Gaussian + IAF" if "--posterior-flow" in flags else "diagonal Gaussian"
     rows = [
-        ("model", f"VAE, latent {model.latent_dim}, prior {prior}, posterior {posterior}, Bernoulli"),
+        ("model", f"VAE, latent {model.latent_dim}, prior RealNVP flow, posterior Gaussian + IAF, Bernoulli"),
         ("data", "scikit-learn digits 8x8, binarised; 1437 train / 360 test"),
         ("training", f"{len(trained['epochs'])} epochs, {train_seconds:.0f} s"),
         ("test ELBO", f"{result['elbo']:.3f} nats (KL {result['kl']:.3f})"),
@@ -114,8 +92,6 @@ def main(argv=None):
     print("\n" + "=" * 72 + "\ntfvae demo summary\n" + "-" * 72)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
-    for note in notes:
-        print(f"{'note':<{width}}  {note}")
     print("=" * 72)
     return 0
 

@@ -74,25 +74,19 @@ def test_evaluate_sample_reload(run_dir, tmp_path, capsys):
     assert _png_shape(png) == (3 * 10 + 2, 2 * 10 + 2)
 
 
-def test_export_reports_or_exports(run_dir, tmp_path, capsys):
+def test_export_writes_a_version_and_guards_it(run_dir, tmp_path, capsys):
     out, _ = run_dir
     argv = ["export", "--model", os.path.join(out, "model.keras"), "--out", str(tmp_path / "m" / "1")]
-    if _build.available("export", "export_saved_model"):
+    cli.run(argv)
+    assert os.path.isfile(tmp_path / "m" / "1" / "saved_model.pb")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:  # an existing version is kept unless asked
         cli.run(argv)
-        assert os.path.isfile(tmp_path / "m" / "1" / "saved_model.pb")
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as e:  # an existing version is kept unless asked
-            cli.run(argv)
-        assert e.value.code == 2 and "--overwrite" in capsys.readouterr().err
-        cli.run(argv + ["--overwrite"])
-        with pytest.raises(SystemExit) as e:
-            cli.run(argv[:-1] + [str(tmp_path / "m" / "latest")])
-        assert e.value.code == 2 and "integer version" in capsys.readouterr().err
-    else:
-        with pytest.raises(SystemExit) as e:
-            cli.run(argv)
-        assert e.value.code == 2
-        assert "tfvae.export.export_saved_model" in capsys.readouterr().err
+    assert e.value.code == 2 and "--overwrite" in capsys.readouterr().err
+    cli.run(argv + ["--overwrite"])
+    with pytest.raises(SystemExit) as e:
+        cli.run(argv[:-1] + [str(tmp_path / "m" / "latest")])
+    assert e.value.code == 2 and "integer version" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -115,14 +109,6 @@ def test_bad_arguments_exit_2(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_missing_flow_is_named(monkeypatch, capsys):
-    monkeypatch.delattr(tfvae.priors, "FlowPrior", raising=False)
-    with pytest.raises(SystemExit) as e:
-        cli.run(["train", "--prior", "realnvp", *TINY])
-    assert e.value.code == 2
-    assert "tfvae.priors.FlowPrior" in capsys.readouterr().err
-
-
 def test_bad_model_setting_is_reported(capsys):
     # Valid flags individually; the VAE's own check rejects the combination.
     with pytest.raises(SystemExit) as e:
@@ -139,6 +125,19 @@ def test_spec_builds_the_model_the_flags_describe():
     vae = _build.build_vae(spec)
     assert vae.encoder.hidden_units == (24, 12) and vae.decoder.hidden_units == (12, 24)
     assert vae.likelihood.num_bins == 17 and vae.latent_dim == 3
+
+
+@pytest.mark.parametrize("flags, prior, flow", [
+    (["--prior", "nsf", "--posterior-flow", "spline_iaf"], "FlowPrior", "SplineIAF"),
+    (["--prior", "mog", "--prior-components", "3"], "MixtureOfGaussians", None),
+    (["--prior", "diagonal", "--posterior-flow", "nsf"], "DiagonalNormal", "NSF"),
+])
+def test_spec_names_the_library_parts(flags, prior, flow):
+    args = cli._args.build_parser().parse_args(["train", *flags])
+    vae = _build.build_vae(cli.model_spec(args, (8, 8, 1)))
+    assert type(vae.prior).__name__ == prior
+    assert (flow is None and vae.posterior_flow is None) or type(vae.posterior_flow).__name__ == flow
+    assert _build.likelihood_name(vae.likelihood) == "bernoulli"
 
 
 def test_data_settings_defaults():

@@ -5,15 +5,7 @@ import os
 
 import pytest
 
-from apps import _build, demo
-
-
-def test_flow_flags_match_what_exists():
-    flags, notes = demo.flow_flags()
-    has_prior = _build.available("priors", "FlowPrior") and _build.available("flows", "RealNVP")
-    assert ("--prior" in flags) == has_prior
-    assert ("--posterior-flow" in flags) == _build.available("flows", "IAF")
-    assert len(notes) == (not has_prior) + (not _build.available("flows", "IAF"))
+from apps import demo
 
 
 @pytest.mark.slow  # trains for two epochs and evaluates with S = 100
@@ -26,7 +18,4 @@ def test_quick_demo(tmp_path, capsys):
         result = json.load(f)
     assert result["num_importance_samples"] == 100 and result["num_examples"] == 360
     assert os.path.isfile(out / "samples.png")
-    if _build.available("export", "export_saved_model"):
-        assert os.path.isfile(export_dir / "saved_model.pb")
-    else:
-        assert "export is pending" in printed or "pending" in printed
+    assert os.path.isfile(export_dir / "saved_model.pb")

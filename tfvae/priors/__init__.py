@@ -14,16 +14,18 @@ _BY_NAME = {"normal": StandardNormal, "standard_normal": StandardNormal,
             "diagonal": DiagonalNormal, "mixture": MixtureOfGaussians, "vamp": VampPrior, "conditional_normal": ConditionalNormal}
 
 
-def get(identifier, latent_dim, context_dim=None):
+def get(identifier, latent_dim, context_dim=None, **options):
     """A `Prior` from a name, a config dict or an instance, sized to
-    `latent_dim` and, in a conditional model, to the condition's width."""
+    `latent_dim` and, in a conditional model, to the condition's width.
+    `options` go to the constructor of a prior given by name (e.g.
+    `get("mixture", 16, num_components=10)`)."""
     if isinstance(identifier, dict):
         identifier = keras.saving.deserialize_keras_object(identifier)
     if isinstance(identifier, str):
         if identifier not in _BY_NAME:
             raise ValueError(f"Expected `prior` to be one of {sorted(_BY_NAME)} or a "
                              f"tfvae.priors.Prior. Received: prior={identifier!r}")
-        identifier = _BY_NAME[identifier]()
+        identifier = _BY_NAME[identifier](**options)
     if not isinstance(identifier, Prior):
         raise ValueError(f"Expected `prior` to be one of {sorted(_BY_NAME)} or a "
                          f"tfvae.priors.Prior. Received: prior={identifier!r}")
@@ -41,3 +43,8 @@ def get(identifier, latent_dim, context_dim=None):
         raise ValueError(f"{type(identifier).__name__} is a conditional prior p(z|c); use it in a "
                          "tfvae.ConditionalVAE (an unconditional model has no condition to give it).")
     return identifier
+
+
+def names():
+    """The names `get` accepts, sorted."""
+    return sorted(_BY_NAME)
