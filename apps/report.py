@@ -12,9 +12,7 @@ interpolation/traversal grids, and writes one JSON report (atomically)
 holding the log-likelihood metrics too, plus TensorBoard scalars.
 """
 
-import json
 import os
-import tempfile
 import time
 
 import tensorflow as tf
@@ -58,21 +56,6 @@ def add_flags(parser):
 def wanted(args):
     return bool(args.quality or args.interpolation_png or args.traversal_png or args.report
                 or args.tensorboard_dir)
-
-
-def write_json_atomically(path, obj):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w") as f:
-            json.dump(obj, f, indent=2, default=_runs._jsonable)
-            f.write("\n")
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
-    return path
 
 
 def _featurizer(args, data):
@@ -176,7 +159,7 @@ def run(args, model, settings, likelihood):
     report["grids"] = _grids(args, model, settings)
     report["seconds"] = time.perf_counter() - start
     out = args.report or os.path.join(os.path.dirname(os.path.abspath(args.model)), f"report_{args.split}.json")
-    write_json_atomically(out, report)
+    _runs.write_json(out, report)
     if args.tensorboard_dir:
         _tensorboard(args.tensorboard_dir, report)
     if args.quiet < 2:

@@ -8,12 +8,12 @@ trained on the domain itself is the usual featurizer.
 """
 
 import os
-import tempfile
 
 import keras
 import numpy as np
 
 from tfvae.metrics import _checks
+from tfvae.training import files
 
 FEATURE_LAYER = "features"
 
@@ -32,21 +32,14 @@ def build_domain_classifier(input_shape, num_classes, feature_dim=128):
 
 
 def save_atomically(model, path):
-    """Saves `model` to `path` (.keras) via a temporary file and `os.replace`,
-    so a crash mid-write never leaves a truncated file at `path`."""
+    """Saves `model` to `path` (.keras) through `tfvae.training.files`
+    (temporary name, fsync, rename), so a crash mid-write never leaves a
+    truncated file at `path`."""
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"Expected a path ending in '.keras'. Received: path={path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
-    os.close(handle)
-    try:
+    with files.atomic_path(path) as temp:  # its name ends in the target's, ".keras"
         model.save(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
     return path
 
 
