@@ -42,9 +42,9 @@ import time
 import tfvae  # first: it quiets TensorFlow's start-up logs
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from _tables import mean_and_stderr, paired_gain  # noqa: E402
+from mnist_table import load_fashion_mnist  # noqa: E402
 
 ENCODER, DECODER, BETWEEN = (512, 256), (256, 512), (128, 128)
 VARIANTS = {
@@ -64,15 +64,6 @@ def build(name, seed):
         return tfvae.VAE(input_shape=(28, 28, 1), latent_dim=32, num_importance_samples=spec["k"], **nets)
     return tfvae.HierarchicalVAE(input_shape=(28, 28, 1), latent_dims=(32, 16), inference=spec["inference"],
                                  hidden_units=BETWEEN, activation="tanh", num_importance_samples=spec["k"], **nets)
-
-
-def load(args, seed):
-    rng = np.random.default_rng(seed)
-    binarize = lambda x: (rng.random(x.shape) < x).astype("float32")  # noqa: E731
-    train = binarize(tfvae.data.load_numpy("fashion_mnist", "train", data_dir=args.data_dir))
-    test = binarize(tfvae.data.load_numpy("fashion_mnist", f"test[:{args.test_examples}]", data_dir=args.data_dir))
-    cut = len(train) - args.validation
-    return train[:cut], train[cut:], test
 
 
 def run(name, args, x_train, x_val, x_test):
@@ -108,7 +99,7 @@ def main():
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--json", default=None, help="also write the rows to this file (for seed_table.py)")
     args = parser.parse_args()
-    x_train, x_val, x_test = load(args, args.seed)
+    x_train, x_val, x_test = load_fashion_mnist(args, args.seed)
     print(f"fashion_mnist, binarised: {len(x_train)} train / {len(x_val)} validation / {len(x_test)} test, "
           f"{args.epochs} epochs, seed {args.seed}, S = {args.num_samples}")
     print(f"\n{'variant':<12}{'log p(x)':>17}{'ELBO':>10}  {'KL per layer':<16}{'AU':<10}{'train s':>8}")
