@@ -7,8 +7,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfvae.models import _inputs
-from tfvae.models.vae import VAE, _seed_tensor
-from tfvae.nets._validate import positive_float, positive_int, positive_int_tuple
+from tfvae.models._sampling import decoded_samples
+from tfvae.models.vae import VAE
+from tfvae.nets._validate import positive_int, positive_int_tuple
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -139,12 +140,9 @@ class ConditionalVAE(VAE):
             temperature: scales p(z | c)'s noise, as in `VAE.sample`.
         """
         num_samples = positive_int(num_samples, "num_samples")
-        temperature = positive_float(temperature, "temperature")
         c = self.condition_tensor(self._check_condition(c, num_samples, "sample"))
-        seeds = tf.random.split(_seed_tensor(seed), 2)
-        z = self.prior.sample(num_samples, seeds[0], context=c, temperature=temperature)
-        params = self.decoder_params(z, condition=c)
-        return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
+        return decoded_samples(self, num_samples, seed, mean, temperature,
+                               lambda n, s, t: self.prior.sample(n, s, context=c, temperature=t), condition=c)
 
     def log_likelihood(self, x, c=None, num_samples=1000, chunk_size=None, seed=0):
         """Importance-sampled log p(x | c), nats per example, `(batch,)`:

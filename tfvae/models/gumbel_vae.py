@@ -10,7 +10,8 @@ from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
-from tfvae.models.vae import _layer, _seed_tensor
+from tfvae.models._sampling import seed_tensor as _seed_tensor
+from tfvae.models.vae import _layer
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.quantizers.gumbel import GumbelSoftmax

@@ -11,9 +11,10 @@ from tfvae.models import _inputs
 from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
+from tfvae.models._sampling import decoded_samples
 from tfvae.models._training import BoundTrainer
-from tfvae.models.vae import _layer, _seed_tensor
-from tfvae.nets._validate import activation_name, nonnegative_float, positive_float, positive_int, positive_int_tuple
+from tfvae.models.vae import _layer
+from tfvae.nets._validate import activation_name, nonnegative_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.bounds import iwae_bound
 from tfvae.posteriors.gaussian import DiagonalGaussian
@@ -182,11 +183,8 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
     def sample(self, num_samples, seed=None, mean=True, temperature=1.0):
         """Ancestral samples z_L -> ... -> z_1 -> x (the likelihood mean, or a
         draw with `mean=False`); same seed, same samples."""
-        num_samples = positive_int(num_samples, "num_samples")
-        temperature = positive_float(temperature, "temperature")
-        seeds = tf.random.split(_seed_tensor(seed), 2)
-        params = self.decoder_params(_hierarchy.prior_sample(self, num_samples, seeds[0], temperature))
-        return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
+        return decoded_samples(self, num_samples, seed, mean, temperature,
+                               lambda n, s, t: _hierarchy.prior_sample(self, n, s, t))
 
     def log_likelihood(self, x, num_samples=1000, chunk_size=None, seed=0):
         """Importance-sampled log p(x) (nats per example, `(batch,)`) with the

@@ -2,7 +2,6 @@
 
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfvae import likelihoods as likelihoods_lib
@@ -14,9 +13,9 @@ from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
+from tfvae.models._sampling import decoded_samples
 from tfvae.models._training import BoundTrainer
-from tfvae.nets._validate import boolean, check_fits_in_memory, nonnegative_float, positive_float, positive_int
-from tfvae.nets._validate import positive_int_tuple
+from tfvae.nets._validate import boolean, nonnegative_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.gradients import uses_dreg
 from tfvae.posteriors.gaussian import DiagonalGaussian
@@ -277,18 +276,8 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         or a draw x ~ p(x|z) (`mean=False`). Same seed, same samples.
         `temperature` T scales the prior's noise (see `tfvae.priors.Prior`):
         T < 1 trades diversity for typical-looking samples."""
-        num_samples = positive_int(num_samples, "num_samples")
-        temperature = positive_float(temperature, "temperature")
-        mean = boolean(mean, "mean")
-        # The decoder's parameters for all samples are one tensor.
-        check_fits_in_memory(
-            4 * num_samples * int(np.prod(self.data_shape)) * max(1, self.likelihood.num_params),
-            f"sample({num_samples})", "draw fewer samples per call (e.g. a loop over calls of 1024 with "
-            "seeds 0, 1, ...) and concatenate them.")
-        seeds = tf.random.split(_seed_tensor(seed), 2)
-        z = self.prior.sample(num_samples, seeds[0], temperature=temperature)
-        params = self.decoder_params(z)
-        return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
+        return decoded_samples(self, num_samples, seed, mean, temperature,
+                               lambda n, s, t: self.prior.sample(n, s, temperature=t))
 
     def log_likelihood(self, x, num_samples=1000, chunk_size=None, seed=0):
         """Importance-sampled log p(x) in nats per example (Burda et al., 2016):
@@ -353,11 +342,3 @@ def _repeat(t, k):
     shape = tf.shape(t)
     return tf.reshape(tf.broadcast_to(t[None], tf.concat([[k], shape], 0)), tf.concat([[k * shape[0]], shape[1:]], 0))
 
-
-def _seed_tensor(seed):
-    """A `(2,)` int64 seed for stateless ops: from an int, or fresh if None."""
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31))
-    if tf.is_tensor(seed) and seed.shape.rank == 1:
-        return tf.cast(seed, tf.int64)
-    return tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])

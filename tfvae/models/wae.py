@@ -11,8 +11,9 @@ from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead, flatten_features
 from tfvae.models._regularizers import finite_nonnegative
-from tfvae.models.vae import _layer, _seed_tensor
-from tfvae.nets._validate import positive_float, positive_int, positive_int_tuple
+from tfvae.models._sampling import decoded_samples
+from tfvae.models.vae import _layer
+from tfvae.nets._validate import positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.mmd import check_kernel, check_scales, mmd
 from tfvae.posteriors.gaussian import DiagonalGaussian
@@ -180,11 +181,8 @@ class WAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         """Decoded prior draws z ~ p(z): the likelihood mean (default) or
         x ~ p(x|z) (`mean=False`). Same seed, same samples; `temperature`
         as in `tfvae.VAE.sample`."""
-        num_samples = positive_int(num_samples, "num_samples")
-        temperature = positive_float(temperature, "temperature")
-        seeds = tf.random.split(_seed_tensor(seed), 2)
-        params = self.decoder_params(self.prior.sample(num_samples, seeds[0], temperature=temperature))
-        return self.likelihood.mean(params) if mean else self.likelihood.sample(params, seeds[1])
+        return decoded_samples(self, num_samples, seed, mean, temperature,
+                               lambda n, s, t: self.prior.sample(n, s, temperature=t))
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
