@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from tfvae.export import checks, importance
 from tfvae.export.registry import Signature, register_signatures
-from tfvae.export.vae import MAX_NUM_SAMPLES, checked_data
+from tfvae.export.vae import MAX_NUM_SAMPLES, checked_data, decoded_prior_sample
 from tfvae.models import _hierarchy
 from tfvae.models.hierarchical import HierarchicalVAE
 
@@ -46,10 +46,8 @@ def hierarchical_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
         return {"x_mean": model.decode(checked_data(z, (model.latent_dims[0],), None, "z", owner))}
 
     def sample(num_samples, seed, temperature):
-        n = checks.positive_count(num_samples, "num_samples", owner, max_num_samples)
-        t = checks.positive_finite(temperature, "temperature", owner)
-        seeds = tf.random.split(checks.seed_pair(seed, owner), 2)  # as HierarchicalVAE.sample does
-        return {"samples": model.likelihood.mean(model.decoder_params(_hierarchy.prior_sample(model, n, seeds[0], t)))}
+        return decoded_prior_sample(model, num_samples, seed, temperature, owner, max_num_samples,
+                                    lambda n, s, t: _hierarchy.prior_sample(model, n, s, t))
 
     def log_likelihood(x, num_samples):
         x = x_checked(x, support=True)

@@ -54,6 +54,17 @@ def checked_data(t, event_shape, likelihood, name, owner):
     return _inputs.check_input(t, event_shape, likelihood, name=name, owner=owner)
 
 
+def decoded_prior_sample(model, num_samples, seed, temperature, owner, max_num_samples, draw_latent):
+    """A `sample` signature's outputs: `num_samples` (at most
+    `max_num_samples`) latent draws `draw_latent(n, seed (2,), T)` at a
+    finite positive temperature T, decoded to the likelihood mean, with the
+    seed split as the models' `sample(..., seed=int)` splits it."""
+    n = checks.positive_count(num_samples, "num_samples", owner, max_num_samples)
+    t = checks.positive_finite(temperature, "temperature", owner)
+    seeds = tf.random.split(checks.seed_pair(seed, owner), 2)
+    return {"samples": model.likelihood.mean(model.decoder_params(draw_latent(n, seeds[0], t)))}
+
+
 def prior_sample(prior, n, seed, temperature, owner, context=None):
     """z ~ p(z [| c]) at a temperature T, as `VAE.sample` draws it. Every
     tfvae prior's `sample` takes `temperature`; a user's prior whose
@@ -95,11 +106,8 @@ def vae_signatures(model, max_num_samples=MAX_NUM_SAMPLES, max_importance_sample
         return {"x_mean": model.decode(checked_data(z, (latent_dim,), None, "z", owner))}
 
     def sample(num_samples, seed, temperature):
-        n = checks.positive_count(num_samples, "num_samples", owner, max_num_samples)
-        t = checks.positive_finite(temperature, "temperature", owner)
-        seeds = tf.random.split(checks.seed_pair(seed, owner), 2)  # as VAE.sample does
-        z = prior_sample(model.prior, n, seeds[0], t, owner)
-        return {"samples": model.likelihood.mean(model.decoder_params(z))}
+        return decoded_prior_sample(model, num_samples, seed, temperature, owner, max_num_samples,
+                                    lambda n, s, t: prior_sample(model.prior, n, s, t, owner))
 
     def log_likelihood(x, num_samples):
         x = x_checked(x, support=True)

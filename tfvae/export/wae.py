@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from tfvae.export import checks
 from tfvae.export.registry import Signature, register_signatures
-from tfvae.export.vae import MAX_NUM_SAMPLES, checked_data, prior_sample
+from tfvae.export.vae import MAX_NUM_SAMPLES, checked_data, decoded_prior_sample, prior_sample
 from tfvae.models.wae import WAE
 
 
@@ -45,11 +45,8 @@ def wae_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
         return {"x_mean": model.decode(checked_data(z, (latent_dim,), None, "z", owner))}
 
     def sample(num_samples, seed, temperature):
-        n = checks.positive_count(num_samples, "num_samples", owner, max_num_samples)
-        t = checks.positive_finite(temperature, "temperature", owner)
-        seeds = tf.random.split(checks.seed_pair(seed, owner), 2)  # as WAE.sample does
-        return {"samples": model.likelihood.mean(model.decoder_params(prior_sample(model.prior, n, seeds[0], t,
-                                                                                   owner)))}
+        return decoded_prior_sample(model, num_samples, seed, temperature, owner, max_num_samples,
+                                    lambda n, s, t: prior_sample(model.prior, n, s, t, owner))
 
     seed = tf.TensorSpec((), tf.int64, name="seed")
     return {
