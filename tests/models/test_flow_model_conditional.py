@@ -90,7 +90,7 @@ def test_conditional_keras_round_trip_and_export(trained, tmp_path):
     np.testing.assert_allclose(got["lp"], trained.log_prob(x, c, seed=0), rtol=1e-5)
     np.testing.assert_allclose(got["s"], trained.sample(5, c, seed=7), rtol=1e-5, atol=1e-6)
     loaded_sm = tf.saved_model.load(export)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="one row of `c` per row of `x`"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="one row of `c` per example; batch sizes differ"):
         loaded_sm.signatures["log_prob"](x=tf.constant(x), c=tf.constant(c[:2]))
 
 

@@ -69,6 +69,21 @@ def in_unit_interval(x, name, owner, why):
     return with_checks(x, _assert(ok, f"{owner}: expected `{name}` to lie in [0, 1] ({why})."))
 
 
+def same_rows(t, rows, name, owner):
+    """`t`, checked to have `rows` rows (one per example of the data input)."""
+    ok = tf.equal(tf.shape(t)[0], rows)
+    message = f"{owner}: expected one row of `{name}` per example; batch sizes differ:"
+    return with_checks(t, tf.debugging.Assert(ok, [message, tf.shape(t)[0], rows]))
+
+
+def row_count(t, name, owner, maximum):
+    """The number of rows of `t` (one sample each), checked to be in [1, maximum]."""
+    n = tf.shape(t)[0]
+    ok = tf.logical_and(n >= 1, n <= maximum)
+    return with_checks(n, _assert(ok, f"{owner}: expected `{name}` to have between 1 and {maximum} rows "
+                                      "(one sample per row)."))
+
+
 def seed_pair(seed, owner=None):
     """`int64` scalar -> the `(2,)` int64 seed `[seed, 0]` that the models'
     `sample(..., seed=int)` use, so signature and model draw alike. With

@@ -42,10 +42,7 @@ def checked_condition(model, c, batch, owner):
         c = checks.shaped(c, model.condition_shape, "c")
         ok = tf.reduce_all(tf.math.is_finite(c))
         message = f"{owner}: `c` contains NaN or infinite values."
-    rows = tf.debugging.Assert(tf.equal(tf.shape(c)[0], batch),
-                               [f"{owner}: expected one row of `c` per example; batch sizes differ:",
-                                tf.shape(c)[0], batch])
-    c = checks.with_checks(c, tf.debugging.Assert(ok, [message]), rows)
+    c = checks.same_rows(checks.with_checks(c, tf.debugging.Assert(ok, [message])), batch, "c", owner)
     return model.condition_tensor(c)
 
 
@@ -77,11 +74,8 @@ def conditional_vae_signatures(model, max_num_samples=MAX_NUM_SAMPLES,
         return {"x_mean": model.likelihood.mean(model.decoder_params(z, condition=c))}
 
     def sample(c, seed, temperature):
-        n = tf.shape(c)[0]
+        n = checks.row_count(c, "c", owner, max_num_samples)
         c = checked_condition(model, c, n, owner)
-        c = checks.with_checks(c, tf.debugging.Assert(
-            (n >= 1) & (n <= max_num_samples),
-            [f"{owner}: expected `c` to have between 1 and {max_num_samples} rows (one sample per row)."]))
         t = checks.positive_finite(temperature, "temperature", owner)
         seeds = tf.random.split(checks.seed_pair(seed, owner), 2)  # as ConditionalVAE.sample does
         z = prior_sample(model.prior, n, seeds[0], t, owner, context=c)

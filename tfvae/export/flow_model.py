@@ -50,12 +50,8 @@ def flow_model_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
             x = checks.in_unit_interval(x, "x", owner, "the model dequantizes or applies the logit transform")
         return x
 
-    def checked_c(c, rows=None):
-        c = checked_data(c, (model.context_size,), None, "c", owner)
-        if rows is None:
-            return c
-        ok = tf.equal(tf.shape(c)[0], rows)
-        return checks.with_checks(c, tf.debugging.Assert(ok, [f"{owner}: expected one row of `c` per row of `x`."]))
+    def checked_c(c):
+        return checked_data(c, (model.context_size,), None, "c", owner)
 
     def scores(lp):
         return {"log_prob": lp, "bits_per_dim": -lp * nats_to_bits}
@@ -79,14 +75,11 @@ def flow_model_signatures(model, max_num_samples=MAX_NUM_SAMPLES):
 
     def conditional_log_prob(x, c):
         x = checked_x(x)
-        return scores(model.log_prob(x, checked_c(c, tf.shape(x)[0]), seed=0))
+        return scores(model.log_prob(x, checks.same_rows(checked_c(c), tf.shape(x)[0], "c", owner), seed=0))
 
     def conditional_sample(c, seed, temperature):
         c = checked_c(c)
-        rows = tf.shape(c)[0]
-        ok = tf.logical_and(rows >= 1, rows <= max_num_samples)
-        n = checks.with_checks(rows, tf.debugging.Assert(
-            ok, [f"{owner}: expected `c` to have between 1 and {max_num_samples} rows (one sample each)."]))
+        n = checks.row_count(c, "c", owner, max_num_samples)
         t = checks.positive_finite(temperature, "temperature", owner)
         return {"samples": flow_sample(model, n, seed, t, owner, context=c)}
 

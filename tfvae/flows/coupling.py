@@ -78,10 +78,6 @@ class Coupling(ContextMixin, Flow):
     def _make_transformer(self):
         raise NotImplementedError
 
-    @property
-    def transformer(self):
-        return self._make_transformer()
-
     def build(self, x_shape, context_shape=None):
         event_shape = tuple(x_shape[1:])
         if len(event_shape) != self.event_ndims or any(d is None for d in event_shape):
