@@ -88,7 +88,8 @@ class Coupling(ContextMixin, Flow):
         self._mask_np = make_mask(self.mask, event_shape, self.parity)
         context = self.build_context(context_shape) or 0
         channels = event_shape[-1]
-        outputs = self._make_transformer().num_params * channels
+        self._transformer = self._make_transformer()
+        outputs = self._transformer.num_params * channels
         if self.event_ndims == 1:
             # Zero last layer: θ = 0, the layer starts as the identity.
             self.conditioner = MLP(self.hidden_units, self.activation, output_units=outputs,
@@ -110,15 +111,14 @@ class Coupling(ContextMixin, Flow):
                 c = tf.broadcast_to(c[:, None, None, :], shape)
             inputs = tf.concat([kept, c], axis=-1)
         out = self.conditioner(inputs)
-        num_params = self._make_transformer().num_params
+        num_params = self._transformer.num_params
         return tf.split(out, num_params, axis=-1) if num_params > 1 else [out]
 
     def _couple(self, t, context, inverse):
         mask = tf.constant(self._mask_np, dtype=t.dtype)
         kept = mask * t
-        transformer = self._make_transformer()
         params = self._params(kept, context)
-        out, log_det = (transformer.inverse if inverse else transformer.forward)(t, params)
+        out, log_det = (self._transformer.inverse if inverse else self._transformer.forward)(t, params)
         return kept + (1.0 - mask) * out, sum_event((1.0 - mask) * log_det, self.event_ndims)
 
     def _forward_and_log_det(self, x, context):

@@ -203,7 +203,8 @@ class FlowModel(ReplicaSafeBuild, keras.Model):
         `seed` is an int, else from the model's SeedGenerator."""
         n = positive_int(n, "n")
         temperature = positive_float(temperature, "temperature")
-        # Base draws and the flow's activations for all n samples are tensors at once.
+        # float32 base draws for all n samples, and about as much again three
+        # times over for the flow's intermediate tensors: 4 bytes × n × D × 4.
         check_fits_in_memory(4 * n * self.event_size * 4, f"sample({n})",
                              "draw fewer samples per call (e.g. a loop over calls of 1024 with seeds 0, 1, ...) "
                              "and concatenate them.")
