@@ -57,6 +57,8 @@ def test_condition_is_required_and_checked(trained):
         trained.log_prob(x, np.zeros((4, 3), "float32"))
     with pytest.raises(ValueError, match="1 or 5 rows"):
         trained.sample(5, c, seed=0)
+    with pytest.raises(ValueError, match="expected `c` to have 4 rows"):
+        trained.log_prob(x, c[:1])
     with pytest.raises(ValueError, match="unconditional"):
         tfvae.FlowModel(tfvae.flows.RealNVP(2, hidden_units=(4,)), input_shape=(2,)).log_prob(x, c)
     with pytest.raises(ValueError, match="takes no context"):

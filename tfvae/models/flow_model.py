@@ -171,9 +171,13 @@ class FlowModel(ReplicaSafeBuild, keras.Model):
             if lo < 0.0 or hi > 1.0:
                 raise ValueError(f"FlowModel: `{name}` must lie in [0, 1] with dequantize/logit_alpha "
                                  f"set (received min {lo:.4g}, max {hi:.4g}).")
-        return x, self._check_context(context)
+        return x, self._check_context(context, rows=x.shape[0], broadcast=False)
 
-    def _check_context(self, context, rows=None):
+    def _check_context(self, context, rows, broadcast):
+        """The condition checked eagerly: given exactly when the model is
+        conditional, `(rows, context_size)`, or `(1, context_size)` too when
+        `broadcast` (one condition for every sample). Rows unknown while
+        tracing are checked in-graph by the serving signatures."""
         if (context is None) != (self.context_size is None):
             raise ValueError(f"FlowModel: expected a condition `c` of shape (batch, {self.context_size})."
                              if context is None else
@@ -182,8 +186,10 @@ class FlowModel(ReplicaSafeBuild, keras.Model):
         if context is None:
             return None
         context = _inputs.check_input(context, (self.context_size,), None, name="c", owner="FlowModel")
-        if rows is not None and context.shape[0] not in (1, rows):
-            raise ValueError(f"FlowModel: expected `c` to have 1 or {rows} rows. Received: c.shape={tuple(context.shape)}")
+        allowed = (1, rows) if broadcast else (rows,)
+        if rows is not None and context.shape[0] is not None and context.shape[0] not in allowed:
+            raise ValueError(f"FlowModel: expected `c` to have {' or '.join(map(str, sorted(set(allowed))))} rows. "
+                             f"Received: c.shape={tuple(context.shape)}")
         return context
 
     def log_prob(self, x, context=None, seed=None):
@@ -210,7 +216,7 @@ class FlowModel(ReplicaSafeBuild, keras.Model):
                              "and concatenate them.")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed!r}")
-        context = self._check_context(context, rows=n)
+        context = self._check_context(context, rows=n, broadcast=True)
         if context is not None:
             context = tf.broadcast_to(context, (n, self.context_size))
         pair = self.seed_generator.next() if seed is None else tf.constant([int(seed), 0], tf.int64)
