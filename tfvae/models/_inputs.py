@@ -9,6 +9,8 @@ raise `InvalidArgumentError` with the same text.
 import numpy as np
 import tensorflow as tf
 
+from tfvae.models._execution import AutoStepsPerExecution
+
 
 def _shape_str(shape):
     return "(batch, " + ", ".join(str(d) for d in shape) + ")"
@@ -83,7 +85,7 @@ def validated_dataset(ds, input_shape, likelihood, owner, name="x"):
     return ds.map(check).prefetch(tf.data.AUTOTUNE)
 
 
-class CheckedFit:
+class CheckedFit(AutoStepsPerExecution):
     """`fit` / `evaluate` that check their data first (mixin before `keras.Model`).
 
     Arrays are checked up front (`ValueError` before any weight moves);
@@ -93,7 +95,8 @@ class CheckedFit:
     `_before_fit(x, y, fit_kwargs)` (runs on the checked data just before
     Keras's `fit`), and set `_check_support_by_default` (False where most
     methods take data outside the likelihood's support, e.g. a VQ-VAE's
-    encoder).
+    encoder). `steps_per_execution` defaults to "auto"
+    (`tfvae.models._execution`).
     """
 
     _check_support_by_default = True
@@ -129,8 +132,10 @@ class CheckedFit:
         states as they are when it is called and puts them back afterwards:
         two calls in a row give the same numbers, and evaluating does not
         shift the training noise that follows."""
-        x, y = self._checked_xy(x, y)
-        states = None if kwargs.get("_use_cached_eval_dataset") else _seed_states(self)
+        in_fit = kwargs.get("_use_cached_eval_dataset")   # fit's validation, checked when fit began
+        if not in_fit:
+            x, y = self._checked_xy(x, y)
+        states = None if in_fit else _seed_states(self)
         try:
             result = super().evaluate(x, y, *args, **kwargs)
         finally:

@@ -11,13 +11,14 @@ from tfvae.flows.base import Flow
 from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models._build import ReplicaSafeBuild
+from tfvae.models._execution import AutoStepsPerExecution
 from tfvae.nets._validate import check_fits_in_memory, positive_float, positive_int, positive_int_tuple
 
 _BASES = ("normal", "diagonal", "mixture")
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class FlowModel(ReplicaSafeBuild, keras.Model):
+class FlowModel(AutoStepsPerExecution, ReplicaSafeBuild, keras.Model):
     """Normalizing-flow density, unconditional or conditional, trained by
     maximum likelihood.
 

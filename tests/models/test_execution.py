@@ -1,0 +1,103 @@
+"""`steps_per_execution="auto"` and the fused optimizer update: faster,
+never different."""
+
+import keras
+import numpy as np
+import pytest
+
+import tfvae
+from tfvae.models import _execution
+
+
+def _vae(**compile_kwargs):
+    keras.utils.set_random_seed(0)
+    vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=2, encoder=tfvae.nets.MLP([16]),
+                    decoder=tfvae.nets.MLP([16]), seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-2), **compile_kwargs)
+    return vae
+
+
+def _data(n=1000):
+    return (np.random.default_rng(0).random((n, 8, 8, 1)) < 0.3).astype("float32")
+
+
+def _weights(model):
+    return [w.numpy() for w in model.trainable_weights]
+
+
+def test_auto_runs_several_steps_per_call_and_exactly_the_steps_asked():
+    x = _data()
+    vae = _vae()
+    vae.fit(x, batch_size=100, epochs=2, verbose=0, validation_data=x[:300])
+    assert vae.steps_per_execution == _execution.AUTO_STEPS
+    assert int(vae.optimizer.iterations) == 20
+    # 3 steps per epoch: Keras would run a whole execution of 32; the divisor is 3.
+    vae.fit(x, batch_size=100, epochs=2, steps_per_epoch=3, verbose=0)
+    assert vae.steps_per_execution == 3
+    assert int(vae.optimizer.iterations) == 26
+
+
+def test_auto_trains_the_same_weights_as_one_step_per_call():
+    x = _data()
+    auto, one = _vae(), _vae(steps_per_execution=1)
+    h_auto = auto.fit(x, batch_size=100, epochs=2, verbose=0, validation_data=x[:200])
+    h_one = one.fit(x, batch_size=100, epochs=2, verbose=0, validation_data=x[:200])
+    assert auto.steps_per_execution > 1 and one.steps_per_execution == 1
+    for a, b in zip(_weights(auto), _weights(one)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in h_one.history:
+        np.testing.assert_allclose(h_auto.history[key], h_one.history[key], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("callback", [
+    lambda seen: keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch)),
+    lambda seen: type("Counter", (keras.callbacks.Callback,),
+                      {"on_train_batch_begin": lambda self, batch, logs=None: seen.append(batch)})(),
+])
+def test_a_per_batch_callback_sees_every_batch(callback):
+    seen = []
+    vae = _vae()
+    vae.fit(_data(), batch_size=100, epochs=1, verbose=0, callbacks=[callback(seen)])
+    assert seen == list(range(10)) and vae.steps_per_execution == 1
+    vae.fit(_data(), batch_size=100, epochs=1, verbose=0)   # and back to auto without it
+    assert vae.steps_per_execution == _execution.AUTO_STEPS
+
+
+def test_epoch_level_callbacks_keep_auto():
+    vae = _vae()
+    vae.fit(_data(), batch_size=100, epochs=2, verbose=0,
+            callbacks=[keras.callbacks.EarlyStopping(monitor="loss", patience=5),
+                       keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: None)])
+    assert vae.steps_per_execution == _execution.AUTO_STEPS
+
+
+def test_an_explicit_count_is_kept():
+    vae = _vae(steps_per_execution=4)
+    vae.fit(_data(), batch_size=100, epochs=1, verbose=0)
+    assert vae.steps_per_execution == 4 and int(vae.optimizer.iterations) == 10
+    with pytest.raises(ValueError):
+        _vae(steps_per_execution="sometimes")
+
+
+def test_auto_survives_a_keras_round_trip(tmp_path):
+    vae = _vae()
+    vae.fit(_data(), batch_size=100, epochs=1, verbose=0)
+    vae.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.get_compile_config()["steps_per_execution"] == "auto"
+    loaded.fit(_data(), batch_size=100, epochs=1, verbose=0)
+    assert loaded.steps_per_execution == _execution.AUTO_STEPS
+    assert int(loaded.optimizer.iterations) == 20
+
+
+def test_fused_update_gives_keras_weights():
+    """The step's optimizer update runs as one XLA cluster; eagerly Keras
+    applies it op by op: same weights to float rounding."""
+    x = _data(400)
+    fused, eager = _vae(), _vae(run_eagerly=True)
+    fused.fit(x, batch_size=100, epochs=2, verbose=0)
+    eager.fit(x, batch_size=100, epochs=2, verbose=0)
+    assert fused.__dict__.get("_tfvae_fused_updates")          # the fused path ran
+    assert not eager.__dict__.get("_tfvae_fused_updates")
+    for a, b in zip(_weights(fused), _weights(eager)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
