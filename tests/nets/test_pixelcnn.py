@@ -74,3 +74,101 @@ def test_bad_arguments():
         MaskedConv2D(4, 4)
     with pytest.raises(ValueError, match="mask_type"):
         MaskedConv2D(4, 3, "C")
+
+
+# -- conditional PixelCNN (the bottom prior of VQ-VAE-2) -------------------------------------------
+
+def _conditional(k=4, grid=(4, 4), cond=(2, 2, 3), **kwargs):
+    net = PixelCNN(k, grid, filters=8, num_layers=2, first_kernel=3, condition_shape=cond, **kwargs)
+    net.build()
+    rng = np.random.default_rng(5)
+    for v in net.weights:  # non-zero everywhere (biases too), so no dependence hides behind a zero weight
+        v.assign(rng.normal(size=v.shape).astype("float32") * 0.5)
+    return net
+
+
+def _condition(batch=1, shape=(2, 2, 3), seed=0):
+    return tf.constant(np.random.default_rng(seed).normal(size=(batch, *shape)).astype("float32"))
+
+
+def test_conditional_logits_at_i_depend_only_on_inputs_before_i():
+    """Autodiff: d logits_i / d (embedded input)_j = 0 for every j >= i,
+    and != 0 for the neighbours on the left and above (it does see the past)."""
+    h, w = 4, 4
+    net = _conditional(grid=(h, w))
+    x = tf.constant(np.random.default_rng(1).normal(size=(1, h, w, 8)).astype("float32"))
+    biases = net.condition_biases(_condition())
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reshape(net.logits_from_embedded(x, biases), [h * w, -1])
+    jac = tape.jacobian(y, x).numpy()  # (h*w, K, 1, h, w, F)
+    dep = np.abs(jac).sum(axis=(1, 2, 5)).reshape(h * w, h * w) > 0
+    assert not np.any(dep & np.triu(np.ones((h * w, h * w), bool))), "an output depends on the present or future"
+    assert all(dep[i, i - 1] for i in range(1, h * w) if i % w)
+    assert all(dep[i, i - w] for i in range(w, h * w))
+
+
+def test_condition_changes_the_output_everywhere():
+    net = _conditional()
+    codes = np.random.default_rng(0).integers(0, 4, (1, 4, 4))
+    a, b = net(codes, _condition(seed=0)).numpy(), net(codes, _condition(seed=1)).numpy()
+    assert np.all(np.abs(a - b).max(axis=-1) > 1e-4), "some position ignores the condition"
+    s = _condition()
+    with tf.GradientTape() as tape:
+        tape.watch(s)
+        logits = net(codes, s)[0, 0, 0]  # the first position: it sees no codes, only s
+        total = tf.reduce_sum(logits ** 2)
+    grad = tape.gradient(total, s)
+    assert float(tf.reduce_max(tf.abs(grad))) > 0
+
+
+def test_zero_conditioning_gives_the_unconditional_network_bit_for_bit():
+    """The unconditional path is untouched: with the conditioning layers
+    zeroed, a conditional network with the same shared weights gives the
+    unconditional one's logits exactly; the unconditional network has no
+    extra weights and the same config as before."""
+    cond = _conditional()
+    plain = PixelCNN(4, (4, 4), filters=8, num_layers=2, first_kernel=3)
+    plain.build()
+    assert "condition_shape" not in plain.get_config()
+    assert [v.path.split("/", 1)[1] for v in plain.weights] == [
+        v.path.split("/", 1)[1] for v in cond.weights if "condition_" not in v.path]
+    for v in plain.weights:
+        v.assign(next(c for c in cond.weights if c.path.split("/", 1)[1] == v.path.split("/", 1)[1]))
+    for v in cond.condition_proj.weights:
+        v.assign(tf.zeros_like(v))
+    codes = np.random.default_rng(0).integers(0, 4, (3, 4, 4))
+    np.testing.assert_array_equal(plain(codes).numpy(), cond(codes, _condition(3)).numpy())
+
+
+def test_conditional_log_prob_is_normalised_for_each_condition():
+    net = _conditional(k=3, grid=(2, 2), cond=(1, 1, 2))
+    grids = np.array(list(itertools.product(range(3), repeat=4))).reshape(-1, 2, 2)
+    for seed in (0, 1):
+        s = tf.repeat(_condition(1, (1, 1, 2), seed), len(grids), axis=0)
+        assert np.exp(net.log_prob(grids, s).numpy()).sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_conditional_sampling_is_seeded_and_follows_the_condition():
+    net = _conditional(k=6)
+    s = _condition(4)
+    a = net.sample(4, tf.constant([1, 2]), condition=s)
+    assert a.shape == (4, 4, 4) and a.dtype == tf.int32
+    np.testing.assert_array_equal(a, net.sample(4, tf.constant([1, 2]), condition=s))
+    np.testing.assert_array_equal(a, tf.function(net.sample)(4, tf.constant([1, 2]), condition=s))
+    assert not np.array_equal(a, net.sample(4, tf.constant([1, 2]), condition=_condition(4, seed=9)))
+
+
+def test_conditional_config_round_trip_and_errors():
+    net = _conditional()
+    clone = PixelCNN.from_config(net.get_config())
+    assert clone.condition_shape == (2, 2, 3) and clone.get_config() == net.get_config()
+    with pytest.raises(ValueError, match="pass `condition`"):
+        net(np.zeros((1, 4, 4), "int32"))
+    plain = PixelCNN(4, (4, 4), filters=8, num_layers=1)
+    plain.build()
+    with pytest.raises(ValueError, match="unconditional"):
+        plain(np.zeros((1, 4, 4), "int32"), _condition())
+    for bad in [(3, 2, 1), (2, 2), (2, 2, 0), "abc"]:
+        with pytest.raises(ValueError, match="condition_shape"):
+            PixelCNN(4, (4, 4), condition_shape=bad)
