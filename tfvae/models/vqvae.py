@@ -4,10 +4,10 @@ import math
 import warnings
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfvae import likelihoods as likelihoods_lib
+from tfvae.models import _code_prior
 from tfvae.models import _codes
 from tfvae.models import _inputs
 from tfvae.models import _steps
@@ -132,12 +132,7 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         self.prior = prior
         if not self.prior.built:
             self.prior.build()
-        # Frozen except inside `fit_prior`: `fit` then trains (and its
-        # optimizer, also after a `.keras` reload, holds) only the autoencoder.
-        # Set True first: a prior deserialised with trainable=False has
-        # trainable sublayers, and Keras skips setting an unchanged flag.
-        self.prior.trainable = True
-        self.prior.trainable = False
+        _code_prior.freeze(self.prior)  # trained only inside `fit_prior`
         # 1.0 once `fit_prior` has run: a weight, so it is saved with the model
         # and read inside compiled steps.
         self.prior_trained = self.add_weight(name="prior_trained", shape=(), trainable=False, initializer="zeros")
@@ -162,8 +157,8 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     def code_kl(self, codes):
         """−log p(codes) per example: h·w·log K under the uniform prior, the
         PixelCNN's once it is trained (`prior_trained`)."""
-        uniform = tf.fill(tf.shape(codes)[:1], float(math.prod(self.grid_shape) * math.log(self.num_embeddings)))
-        return tf.cond(self.prior_trained > 0.5, lambda: -self.prior.log_prob(codes), lambda: uniform)
+        return _code_prior.code_nll(self.prior_trained, math.prod(self.grid_shape), self.num_embeddings, codes,
+                                    lambda: -self.prior.log_prob(codes))
 
     def compute_terms(self, x, training=False):
         """Scalar loss, per-example metric values, and the batch's code counts."""
@@ -245,16 +240,7 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     # -- the learned prior ---------------------------------------------------------------
     def codes_of(self, data, batch_size=256):
         """Codes of every example of `data` (array or dataset), `(N, h, w)` int32 NumPy."""
-        encode = tf.function(lambda x: self.quantizer_outputs(x)["codes"])
-        out = []
-        if isinstance(data, tf.data.Dataset):
-            for batch in self._checked_data(data):
-                out.append(encode(_features(batch)).numpy())
-        else:
-            x = self._check(data, check_support=False).numpy()
-            for i in range(0, len(x), batch_size):
-                out.append(encode(tf.constant(x[i:i + batch_size])).numpy())
-        return np.concatenate(out, axis=0)
+        return _code_prior.codes_of(self, data, lambda x: (self.quantizer_outputs(x)["codes"],), batch_size)[0]
 
     def fit_prior(self, data, epochs=10, batch_size=64, learning_rate=1e-3, validation_data=None, jit_compile=False,
                   verbose="auto"):
@@ -270,21 +256,11 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
             The Keras `History`; its `loss` is −log p(codes) in nats per
             example (h·w·log K = that of the uniform prior).
         """
-        codes = self.codes_of(data)
+        codes = (self.codes_of(data),)
         val = None if validation_data is None else (self.codes_of(validation_data),)
-        self.prior.trainable = True
-        try:
-            # Under the strategy the VQ-VAE was built with (its prior's
-            # variables are that strategy's), so the optimizer's are too.
-            with self.distribute_strategy.scope():
-                trainer = _PriorTrainer(self.prior)
-                trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
-            history = trainer.fit(codes, batch_size=batch_size, epochs=epochs, validation_data=val, shuffle=True,
-                                  verbose=verbose)
-        finally:
-            self.prior.trainable = False
-        self.prior_trained.assign(1.0)
-        return history
+        return _code_prior.fit_priors(self, [self.prior], lambda c: {"codes": self.prior.log_prob(c)}, ["codes"],
+                                      codes, val, epochs=epochs, batch_size=batch_size,
+                                      learning_rate=learning_rate, jit_compile=jit_compile, verbose=verbose)
 
     # -- fit hooks (fit/evaluate come from _inputs.CheckedFit) ---------------------------
     def _before_fit(self, x, y, fit_kwargs):
@@ -311,44 +287,4 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         return cls(**deserialize_layers(config, ("encoder", "decoder", "likelihood", "prior")))
 
 
-class _PriorTrainer(ReplicaSafeBuild, keras.Model):
-    """Trains a PixelCNN on code grids by maximum likelihood (not saved:
-    the PixelCNN itself belongs to the VQVAE)."""
-
-    def __init__(self, prior, **kwargs):
-        super().__init__(**kwargs)
-        self.prior = prior
-        self.nll = keras.metrics.Mean(name="loss")
-        self.built = True
-
-    @property
-    def metrics(self):
-        return [self.nll]
-
-    def call(self, codes):
-        return self.prior(codes)
-
-    def _loss(self, data):
-        """`(codes, −mean log p(codes))`."""
-        codes = data[0] if isinstance(data, (tuple, list)) else data
-        return codes, -tf.reduce_mean(self.prior.log_prob(codes))
-
-    def train_step(self, data):
-        variables = self.prior.trainable_variables
-        with tf.GradientTape() as tape:
-            codes, loss = self._loss(data)
-        _steps.minimize(self, tape, loss, tf.shape(codes)[0], variables)
-        return self._update_metrics(codes, loss)
-
-    def test_step(self, data):
-        return self._update_metrics(*self._loss(data))
-
-    def _update_metrics(self, codes, loss):
-        self.nll.update_state(loss, sample_weight=tf.cast(tf.shape(codes)[0], loss.dtype))
-        return _steps.step_logs({"loss": self.nll.result()})
-
-
-def _features(data):
-    if isinstance(data, (tuple, list)):
-        data = data[0]
-    return tf.cast(data, tf.float32)
+_features = _code_prior.features
