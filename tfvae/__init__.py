@@ -23,6 +23,7 @@ from tfvae.models import GumbelVAE
 from tfvae.models import HierarchicalVAE
 from tfvae.models import VAE
 from tfvae.models import VQVAE
+from tfvae.models import VQVAE2
 from tfvae.models import WAE
 
 __version__ = "0.1.0"
