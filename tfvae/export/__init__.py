@@ -18,4 +18,5 @@ from tfvae.export import hierarchical  # noqa: F401  (registers HierarchicalVAE'
 from tfvae.export import rest
 from tfvae.export import vae  # noqa: F401  (registers VAE's signatures)
 from tfvae.export import vqvae  # noqa: F401  (registers VQVAE and GumbelVAE signatures)
+from tfvae.export import vqvae2  # noqa: F401  (registers VQVAE2's signatures)
 from tfvae.export import wae  # noqa: F401  (registers WAE's signatures)
