@@ -7,7 +7,8 @@ Settings (JSON, all optional but `out`):
         with its doubly-reparameterised gradient), "cvae" (ConditionalVAE,
         labels, MAF prior), "flow" (FlowModel, RealNVP), "glow" (FlowModel,
         Glow with ActNorm data init), "vqvae" (VQVAE, EMA codebook with
-        dead-code restarts, then `fit_prior`), "gumbel" (GumbelVAE), "wae"
+        dead-code restarts, then `fit_prior`), "vqvae2" (VQVAE2, two levels,
+        then `fit_prior` of both PixelCNNs), "gumbel" (GumbelVAE), "wae"
         (WAE-MMD), "infovae" (VAE with the MMD term), "tcvae" (VAE with the
         β-TCVAE decomposition), "hvae" (HierarchicalVAE, ladder inference,
         IWAE with K = 2).
@@ -65,6 +66,8 @@ def data(kind, n):
         return (x, y) if kind == "cvae" else (x,)
     if kind in ("vqvae", "gumbel"):
         return ((rng.uniform(size=(n, 4, 4, 1)) < np.linspace(0.1, 0.9, 16).reshape(4, 4, 1)).astype(np.float32),)
+    if kind == "vqvae2":
+        return ((rng.uniform(size=(n, 8, 8, 1)) < np.linspace(0.1, 0.9, 64).reshape(8, 8, 1)).astype(np.float32),)
     if kind == "glow":
         return (rng.normal(size=(n, 4, 4, 2)).astype(np.float32) * 0.5 + 0.2,)
     a = rng.normal(size=(n, 1))
@@ -103,6 +106,11 @@ def build(kind):
                            encoder=tfvae.nets.ResidualConvEncoder((8,), num_residual_blocks=1),
                            decoder=tfvae.nets.ResidualConvDecoder((8,), num_residual_blocks=1),
                            prior=tfvae.nets.PixelCNN(6, (2, 2), filters=4, num_layers=1, first_kernel=3), seed=7)
+    if kind == "vqvae2":
+        return tfvae.VQVAE2(input_shape=(8, 8, 1), num_embeddings=6, embedding_dim=2, filters=8, num_residual_blocks=1,
+                            top_prior=tfvae.nets.PixelCNN(6, (2, 2), filters=4, num_layers=1, first_kernel=3),
+                            bottom_prior=tfvae.nets.PixelCNN(6, (4, 4), filters=4, num_layers=1, first_kernel=3,
+                                                             condition_shape=(2, 2, 6)), seed=7)
     if kind == "gumbel":
         return tfvae.GumbelVAE(input_shape=(4, 4, 1), num_latents=3, num_categories=4, encoder=tfvae.nets.MLP([16]),
                                decoder=tfvae.nets.MLP([16]), seed=7)
@@ -144,7 +152,7 @@ def train(cfg, strategy, kind):
         callbacks.append(DieAt(cfg["die_at_step"]))
     history = model.fit(ds, epochs=cfg.get("epochs", 2), verbose=0, callbacks=callbacks)
     history = dict(history.history)
-    if kind == "vqvae":  # and its code prior, by its own trainer
+    if kind in ("vqvae", "vqvae2"):  # and its code priors, by their own trainer
         prior = model.fit_prior(ds, epochs=cfg.get("epochs", 2), batch_size=cfg.get("batch", 16), verbose=0)
         history["prior_loss"] = prior.history["loss"]
     seed_states = {v.path: [int(i) for i in np.asarray(v)] for v in model.variables

@@ -116,7 +116,7 @@ class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         self.quantizer_top, self.quantizer_bottom = (
             VectorQuantizer(self.num_embeddings, self.embedding_dim, ema_decay=ema_decay,
                             dead_code_threshold=dead_code_threshold, seed=None if seed is None else seed + i,
-                            name=f"quantizer_{level}")
+                            name=f"quantizer_{level}", dtype="float32")  # EMA state and distances stay float32
             for i, level in enumerate(LEVELS))
         self.likelihood = likelihoods_lib.get(likelihood)
         self.likelihood.event_ndims = 3
