@@ -1,6 +1,7 @@
 """VQVAE2 under MirroredStrategy (step-exact, like the VQ-VAE of
 `test_distributed.py`: both codebooks' EMA statistics and restarts use the
-global batch) and under mixed precision."""
+global batch) and under mixed precision (with VQVAE, which shares its
+quantiser)."""
 
 import keras
 import numpy as np
@@ -50,3 +51,17 @@ def test_trains_under_mixed_float16(policy):
     bound = model.log_likelihood_bound(x[:4])
     assert bound.dtype == "float32" and np.isfinite(bound.numpy()).all()
     assert np.isfinite(model.sample(2, seed=0).numpy()).all()
+
+
+def test_vqvae_trains_under_mixed_float16(policy):
+    """The one-level VQVAE shares the fix: its quantiser's float32 EMA state
+    was autocast to float16 and the update failed ("expected to be a half
+    tensor") before the quantiser was pinned to float32."""
+    distribute.set_precision("mixed_float16")
+    keras.utils.set_random_seed(0)
+    model = _train.build("vqvae")
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
+    assert model.encoder.compute_dtype == "float16" and model.quantizer.compute_dtype == "float32"
+    history = model.fit(_train.data("vqvae", 64)[0], epochs=2, batch_size=16, verbose=0)
+    assert all(np.isfinite(v).all() for v in history.history.values())
+    assert history.history["loss"][-1] < history.history["loss"][0]

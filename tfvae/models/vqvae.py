@@ -99,7 +99,8 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
                         else ResidualConvDecoder(filters[::-1], name="decoder"))
         self.pre_quantizer = keras.layers.Conv2D(self.embedding_dim, 1, name="pre_quantizer")
         self.quantizer = VectorQuantizer(self.num_embeddings, self.embedding_dim, ema_decay=ema_decay,
-                                         dead_code_threshold=dead_code_threshold, seed=seed, name="quantizer")
+                                         dead_code_threshold=dead_code_threshold, seed=seed, name="quantizer",
+                                         dtype="float32")  # EMA state and distances stay float32 under any policy
         self.likelihood = likelihoods_lib.get(likelihood)
         self.likelihood.event_ndims = 3
         self.decoder_head = DecoderHead(self.data_shape, self.likelihood.num_params, name="decoder_head")
