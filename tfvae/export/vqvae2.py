@@ -1,14 +1,15 @@
 """Serving signatures of a `tfvae.VQVAE2` (top grid h_t × w_t, bottom grid h_b × w_b, K codes).
 
-| signature         | inputs                          | outputs                                             |
-|-------------------|---------------------------------|-----------------------------------------------------|
-| `serving_default` | `x`                             | `reconstruction`                                    |
-| `encode`          | `x`                             | `top_codes` `(batch, h_t, w_t)`, `bottom_codes` `(batch, h_b, w_b)` |
-| `decode`          | `top_codes`, `bottom_codes`     | `x_mean`                                            |
-| `sample`          | `num_samples`, `seed`           | `samples`, `top_codes`, `bottom_codes`              |
-| `elbo`            | `x`                             | `elbo`, `reconstruction`, `kl`, `kl_top`, `kl_bottom` |
+| signature         | inputs                      | outputs                                      |
+|-------------------|-----------------------------|----------------------------------------------|
+| `serving_default` | `x`                         | `reconstruction`                             |
+| `encode`          | `x`                         | `top_codes`, `bottom_codes`                  |
+| `decode`          | `top_codes`, `bottom_codes` | `x_mean`                                     |
+| `sample`          | `num_samples`, `seed`       | `samples`, `top_codes`, `bottom_codes`       |
+| `elbo`            | `x`                         | `elbo`, `reconstruction`, `kl`, `kl_top`, `kl_bottom` |
 
-`x`: float32 `(batch, H, W, C)`; codes int32; `num_samples`: int32 scalar
+`top_codes` int32 `(batch, h_t, w_t)`, `bottom_codes` int32 `(batch, h_b, w_b)`.
+`x`: float32 `(batch, H, W, C)`; `num_samples`: int32 scalar
 in [1, `max_num_samples`]; `seed`: int64 scalar. Outputs equal the Keras
 model's: `encode(x) == model.encode(x)`, `decode(t, b) == model.decode(t, b)`,
 `sample(n, s) == model.sample(n, seed=s)` (codes: `model.sample_codes`),

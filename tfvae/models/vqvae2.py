@@ -1,6 +1,5 @@
 """VQ-VAE-2: two levels of vector-quantised codes, the bottom conditioned on the top."""
 
-import math
 import numbers
 import warnings
 
@@ -13,22 +12,20 @@ from tfvae.models import _codes
 from tfvae.models import _inputs
 from tfvae.models import _steps
 from tfvae.models import _vq2_nets as nets
+from tfvae.models._vq2_priors import LEVELS, TwoLevelPriors, checked_prior
 from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead
-from tfvae.models._sampling import seed_tensor
 from tfvae.models.vae import _layer
 from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
-from tfvae.nets.pixelcnn import PixelCNN
 from tfvae.quantizers.metrics import CodebookPerplexity, CodebookUsage
 from tfvae.quantizers.vector import VectorQuantizer
 
-LEVELS = ("top", "bottom")
 _NETS = ("bottom_encoder", "top_encoder", "top_decoder", "decoder")
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
-class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
+class VQVAE2(TwoLevelPriors, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     """Two-level VQ-VAE (Razavi et al., 2019), with PixelCNN priors.
 
     Encoding (shapes for the default nets, `tfvae.models._vq2_nets`):
@@ -44,6 +41,8 @@ class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         loss = −log p(x | c_t, c_b) + β Σ_l commitment_l [+ Σ_l codebook_l without EMA]
     (per level l, see `VectorQuantizer`; the codebook loss has the
     commitment's value, its gradient goes to the codebook instead).
+
+    Priors, `sample_codes`, `fit_prior`: `tfvae.models._vq2_priors`.
 
     Bound. The posterior is deterministic, so for the prior
     p(c_t, c_b) = p(c_t) p(c_b | c_t)
@@ -150,8 +149,8 @@ class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         if not self.likelihood.built:
             self.likelihood.build(self.data_shape)
         k = self.num_embeddings
-        self.top_prior = _prior(top_prior, k, self.top_grid, None, "top_prior")
-        self.bottom_prior = _prior(bottom_prior, k, self.bottom_grid, self.top_grid + (k,), "bottom_prior")
+        self.top_prior = checked_prior(top_prior, k, self.top_grid, None, "top_prior")
+        self.bottom_prior = checked_prior(bottom_prior, k, self.bottom_grid, self.top_grid + (k,), "bottom_prior")
         for prior in (self.top_prior, self.bottom_prior):
             _code_prior.freeze(prior)  # trained only inside `fit_prior`
         # 1.0 once `fit_prior` has run: a weight, saved with the model, read in compiled steps.
@@ -184,26 +183,6 @@ class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         up = self.top_upsampler(e_top)
         joined = tf.concat([up, tf.cast(e_bottom, up.dtype)], axis=-1)
         return self.decoder_head(self.decoder(joined, training=training))
-
-    def top_condition(self, top_codes):
-        """The bottom prior's condition: one-hot top codes `(batch, h_t, w_t, K)`."""
-        return tf.one_hot(tf.cast(top_codes, tf.int32), self.num_embeddings, dtype=tf.float32)
-
-    def prior_log_prob(self, top_codes, bottom_codes):
-        """`{"top": log p(c_t), "bottom": log p(c_b | c_t)}` under the PixelCNNs, `(batch,)` nats each."""
-        return {"top": self.top_prior.log_prob(top_codes),
-                "bottom": self.bottom_prior.log_prob(bottom_codes, self.top_condition(top_codes))}
-
-    def code_kl(self, top_codes, bottom_codes):
-        """`(kl_top, kl_bottom)`, −log p per level, `(batch,)` each: n_l·log K
-        under the uniform prior, the PixelCNNs' once fitted (`prior_trained`)."""
-        k, trained = self.num_embeddings, self.prior_trained
-        kl_top = _code_prior.code_nll(trained, math.prod(self.top_grid), k, top_codes,
-                                      lambda: -self.top_prior.log_prob(top_codes))
-        kl_bottom = _code_prior.code_nll(
-            trained, math.prod(self.bottom_grid), k, bottom_codes,
-            lambda: -self.bottom_prior.log_prob(bottom_codes, self.top_condition(top_codes)))
-        return kl_top, kl_bottom
 
     def compute_terms(self, x, training=False):
         """Scalar loss, per-example metric values, and each level's code counts."""
@@ -284,57 +263,11 @@ class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         """The per-example `elbo` (nats) of `x`, `(batch,)`: log p(x | c(x)) + log p(c(x)) ≤ log p(x)."""
         return self.compute_terms(self._check(x, check_support=True))[1]["elbo"]
 
-    def draw_codes(self, num_samples, seed, temperature=1.0):
-        """Top codes from the top PixelCNN (seed `split(seed)[0]`), then
-        bottom codes from the conditional PixelCNN given them (`split(seed)[1]`):
-        `(top (n, h_t, w_t), bottom (n, h_b, w_b))`. No checks: graph-safe."""
-        seeds = tf.random.split(tf.cast(seed, tf.int64), 2)
-        top = self.top_prior.sample(num_samples, seeds[0], temperature)
-        bottom = self.bottom_prior.sample(num_samples, seeds[1], temperature, condition=self.top_condition(top))
-        return top, bottom
-
-    def sample_codes(self, num_samples, seed=None, temperature=1.0):
-        """`draw_codes` after checking the arguments and that the priors are
-        fitted (h_t·w_t + h_b·w_b sequential PixelCNN passes; same seed, same codes).
-
-        Raises:
-            ValueError: the priors are not trained (call `fit_prior` first).
-        """
-        num_samples = positive_int(num_samples, "num_samples")
-        if float(self.prior_trained.numpy()) < 0.5:
-            raise ValueError("VQVAE2.sample needs the learned priors over codes: call `fit_prior(data)` after "
-                             "`fit`. (Codes drawn uniformly decode to noise-like images.)")
-        return self.draw_codes(num_samples, seed_tensor(seed), temperature)
-
     def sample(self, num_samples, seed=None, temperature=1.0):
         """`num_samples` new images: codes from the priors, decoded to the likelihood mean."""
         return self.decode(*self.sample_codes(num_samples, seed, temperature))
 
-    # -- the learned priors ---------------------------------------------------------------
-    def codes_of(self, data, batch_size=256):
-        """`(top (N, h_t, w_t), bottom (N, h_b, w_b))` int32 NumPy codes of every example of `data`."""
-        def encode(x):
-            q = self.quantizer_outputs(x)
-            return q["top"]["codes"], q["bottom"]["codes"]
-        return _code_prior.codes_of(self, data, encode, batch_size)
-
-    def fit_prior(self, data, epochs=10, batch_size=64, learning_rate=1e-3, validation_data=None, jit_compile=False,
-                  verbose="auto"):
-        """Fits both priors jointly by maximum likelihood on the codes of
-        `data`: minimises −log p(c_t) − log p(c_b | c_t) (the codes are
-        computed once; the autoencoder is not changed). Afterwards `sample`
-        works and `evaluate` reports the bound under the learned priors.
-
-        Returns:
-            The Keras `History`: `loss` = −log p(codes) in nats per example,
-            and its two parts `nll_top`, `nll_bottom`.
-        """
-        codes = self.codes_of(data)
-        val = None if validation_data is None else self.codes_of(validation_data)
-        return _code_prior.fit_priors(self, [self.top_prior, self.bottom_prior], self.prior_log_prob, LEVELS, codes,
-                                      val, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                                      jit_compile=jit_compile, verbose=verbose)
-
+    # -- fit hooks (fit/evaluate come from _inputs.CheckedFit; fit_prior from TwoLevelPriors) --
     def _before_fit(self, x, y, fit_kwargs):
         if float(self.prior_trained.numpy()) > 0.5:
             warnings.warn("Training the VQ-VAE-2 after `fit_prior` makes the code priors stale; call fit_prior "
@@ -359,19 +292,3 @@ class VQVAE2(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**deserialize_layers(config, _NETS + ("likelihood", "top_prior", "bottom_prior")))
-
-
-def _prior(prior, num_embeddings, grid, condition_shape, name):
-    """The given PixelCNN (or a default one), checked to fit its level."""
-    if isinstance(prior, dict):
-        prior = keras.saving.deserialize_keras_object(prior)
-    if prior is None:
-        prior = PixelCNN(num_embeddings, grid, condition_shape=condition_shape, name=name)
-    if (not isinstance(prior, PixelCNN) or prior.num_embeddings != num_embeddings
-            or tuple(prior.grid_shape) != tuple(grid) or prior.condition_shape != condition_shape):
-        raise ValueError(f"Expected `{name}` to be None or a tfvae.nets.PixelCNN with num_embeddings="
-                         f"{num_embeddings}, grid_shape={tuple(grid)} and condition_shape={condition_shape}. "
-                         f"Received: {name}={prior!r}")
-    if not prior.built:
-        prior.build()
-    return prior
