@@ -5,7 +5,7 @@
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: install demo test test-all bench
+.PHONY: install demo test test-all bench bench-pythae
 
 .installed: setup.cfg pyproject.toml
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[test]"
@@ -24,3 +24,12 @@ test-all: .installed
 
 bench: .installed
 	$(PYTHON) benchmarks/vae_throughput.py
+
+# The default path against pythae, one run (~25 min on 2 cores). PYTHAE_PYTHON:
+# a Python with pythae and torch (default: this one if it has them, else the
+# pythae rows are skipped); DATA_DIR: Fashion-MNIST's IDX folder (default:
+# random binary images, same speed).
+PYTHAE_PYTHON ?=
+DATA_DIR ?=
+bench-pythae: .installed
+	$(PYTHON) benchmarks/speed_vs_pythae.py $(if $(PYTHAE_PYTHON),--pythae-python $(PYTHAE_PYTHON)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))

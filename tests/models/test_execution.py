@@ -97,7 +97,8 @@ def test_fused_update_gives_keras_weights():
     fused, eager = _vae(), _vae(run_eagerly=True)
     fused.fit(x, batch_size=100, epochs=2, verbose=0)
     eager.fit(x, batch_size=100, epochs=2, verbose=0)
-    assert fused.__dict__.get("_tfvae_fused_updates")          # the fused path ran
-    assert not eager.__dict__.get("_tfvae_fused_updates")
+    assert fused.__dict__.get("_tfvae_xla_clusters")          # the fused path ran
+    assert not eager.__dict__.get("_tfvae_xla_clusters")
     for a, b in zip(_weights(fused), _weights(eager)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+

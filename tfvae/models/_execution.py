@@ -58,7 +58,7 @@ class AutoStepsPerExecution:
                                  f"Received: steps_per_execution={steps_per_execution!r}") from None
         super().compile(*args, steps_per_execution=1 if auto else steps_per_execution, **kwargs)
         self._auto_steps_per_execution = auto
-        self.__dict__.pop("_tfvae_fused_updates", None)   # `_steps._apply`'s, for the old optimizer
+        self.__dict__.pop("_tfvae_xla_clusters", None)   # `_xla`'s, made for the old optimizer
         if auto:  # saved as "auto", so a reloaded model keeps choosing
             self._compile_config.config["steps_per_execution"] = "auto"
 

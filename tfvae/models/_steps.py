@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from tfvae._replicas import num_replicas as _num_replicas
 from tfvae._replicas import replica_sum
+from tfvae.models import _xla
 
 
 def replica_weight(batch_size):
@@ -95,31 +96,23 @@ def minimize(model, tape, loss, batch_size, variables=None):
 
 
 def _apply(model, optimizer, grads, variables):
-    """`optimizer.apply(grads, variables)`, as one XLA cluster when the step
-    itself is not compiled with XLA (single device, a Keras optimizer).
+    """`optimizer.apply(grads, variables)`, as one XLA cluster (`_xla`) when the
+    step is not XLA-compiled and the optimizer is Keras's own.
 
     Keras's optimizers update each variable with several element-wise ops
     (Adam: about ten), each a pass over the variable in memory; compiled
     together they become one fused loop per variable, the update XLA gives
     a `jit_compile=True` step. The same arithmetic, so the same weights up
-    to float rounding. Left to Keras: an XLA step (already fused), eager
-    runs, several replicas (the update holds cross-replica merge calls XLA
-    cannot compile, stack notes) and optimizers from outside Keras (their
+    to float rounding. Optimizers from outside Keras are left alone (their
     ops may have no XLA kernel).
     """
-    fused = (not getattr(model, "jit_compile", False) and not getattr(model, "run_eagerly", False)
-             and not tf.executing_eagerly() and _num_replicas() == 1
-             and type(optimizer).__module__.startswith("keras."))
-    if not fused:
+    if not (_xla.enabled(model) and type(optimizer).__module__.startswith("keras.")):
         optimizer.apply(grads, variables)
         return
     if not optimizer.built:
         optimizer.build(variables)
-    key = (id(optimizer), tuple(id(v) for v in variables))
-    cache = model.__dict__.setdefault("_tfvae_fused_updates", {})
-    if key not in cache:
-        cache[key] = tf.function(lambda g: optimizer.apply(g, variables), jit_compile=True, autograph=False)
-    cache[key](list(grads))
+    key = ("optimizer", id(optimizer), tuple(id(v) for v in variables))
+    _xla.cluster(model, key, lambda g: optimizer.apply(g, variables))(list(grads))
 
 
 def _clip_summed(optimizer, inner, grads, n):

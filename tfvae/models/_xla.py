@@ -1,0 +1,39 @@
+"""Parts of a training step run as XLA clusters inside a step that is not
+XLA-compiled.
+
+Without `jit_compile`, TensorFlow runs a step op by op: every element-wise
+op is a pass over memory and every small op costs a kernel launch. Some
+parts of a step are nothing but such ops (Adam's update: about ten passes
+per variable; a posterior flow on `(batch, D)` latents and its Jacobian:
+hundreds of small kernels), while its large matrix products run faster in
+TensorFlow's own kernels than in XLA's on CPU. A cluster compiles just such
+a part, `tf.function(jit_compile=True)`, so the step gets XLA's fusion
+where it pays and keeps the rest.
+
+Clusters are used only while training a model that is not already compiled
+with XLA, in a graph (not eagerly), with one replica: under a strategy with
+several replicas XLA cannot read their variables (keras-team/keras#19005,
+stack notes). They never enter a SavedModel: TF Serving runs XLA:CPU only
+behind an experimental flag, so export traces (`training=False`) keep plain
+ops.
+"""
+
+import tensorflow as tf
+
+from tfvae._replicas import num_replicas
+
+
+def enabled(model):
+    """Whether `model`'s step, being traced now, may use clusters."""
+    return (not getattr(model, "jit_compile", False) and not getattr(model, "run_eagerly", False)
+            and not tf.executing_eagerly() and num_replicas() == 1)
+
+
+def cluster(model, key, fn):
+    """`fn` as one XLA-compiled `tf.function`, made once per `key` and kept on
+    `model` (in `model.__dict__`, so Keras does not track it). `compile`
+    clears them (`_execution.AutoStepsPerExecution`)."""
+    cache = model.__dict__.setdefault("_tfvae_xla_clusters", {})
+    if key not in cache:
+        cache[key] = tf.function(fn, jit_compile=True, autograph=False, reduce_retracing=True)
+    return cache[key]
