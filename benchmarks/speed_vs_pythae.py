@@ -4,7 +4,7 @@
         --pythae-python /path/to/python-with-pythae      # about 25 minutes on 2 cores
     python benchmarks/speed_vs_pythae.py --quick          # smoke run, random data, tfvae only
 
-Setup (the one issue 25 was filed on): binarised 28x28 images, 55,000 for
+Setup: binarised 28x28 images, 55,000 for
 training and 5,000 for validation (the first 60,000 training images of
 Fashion-MNIST when `--data-dir` is given, else random binary images: the
 speed of these layers does not depend on pixel values), pythae's default

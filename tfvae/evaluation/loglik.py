@@ -6,22 +6,29 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfvae.likelihoods.base import xla_fused
 from tfvae.nets._validate import check_fits_in_memory, positive_int
-
 from tfvae.objectives.bounds import logsumexp_update
 
 
 # Samples per chunk are chosen so one chunk holds about this many
-# (sample, example, data-dimension) likelihood terms: bounded memory.
+# (sample, example, data-dimension) likelihood terms: bounded memory. An
+# exported signature serves many requests at once and keeps the smaller
+# bound (32 MB per float32 tensor of a chunk); the Python estimator runs
+# alone, and its larger chunks (128 MB) run the decoder's products on more
+# rows per call and the encoder fewer times.
 _TERMS_PER_CHUNK = 2**23
+_EVAL_TERMS_PER_CHUNK = 2**25
 
 
-def default_chunk_size(batch, num_samples, data_shape, num_params):
-    """Samples per chunk, so a chunk holds about `_TERMS_PER_CHUNK`
-    (sample, example, dimension, parameter) terms: bounded memory. Works on
-    Python ints and on scalar tensors (the exported signature's in-graph loop)."""
+def default_chunk_size(batch, num_samples, data_shape, num_params, terms=None):
+    """Samples per chunk, so a chunk holds about `terms` (default
+    `_TERMS_PER_CHUNK`) (sample, example, dimension, parameter) terms:
+    bounded memory. Works on Python ints and on scalar tensors (the exported
+    signature's in-graph loop)."""
+    terms = _TERMS_PER_CHUNK if terms is None else terms
     per_sample = tf.maximum(1, batch * math.prod(data_shape) * max(1, num_params))
-    return tf.maximum(1, tf.minimum(num_samples, _TERMS_PER_CHUNK // per_sample))
+    return tf.maximum(1, tf.minimum(num_samples, terms // per_sample))
 
 
 def _log_weights_fn(model):
@@ -51,7 +58,7 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
         model: a `tfvae.VAE` (anything with `bound_terms`).
         x: `(batch, *input_shape)` float32, already checked.
         num_samples: S.
-        chunk_size: samples per chunk; default fits `_TERMS_PER_CHUNK`.
+        chunk_size: samples per chunk; default fits `_EVAL_TERMS_PER_CHUNK`.
         seed: int; the estimate is reproducible for a given seed.
         condition: None, or for a conditional model the flat condition
             `(batch, C)` float32 (`ConditionalVAE` converts labels first);
@@ -69,7 +76,8 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
         raise ValueError(f"Expected `x` to hold at least one example. Received: x with shape {tuple(x.shape)}")
     terms = batch * math.prod(model.data_shape) * max(1, model.likelihood.num_params)
     if chunk_size is None:
-        chunk_size = int(default_chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params))
+        chunk_size = int(default_chunk_size(batch, num_samples, model.data_shape, model.likelihood.num_params,
+                                            _EVAL_TERMS_PER_CHUNK))
     chunk_size = min(chunk_size, num_samples)
     # A chunk's decoder output (k × batch × data × parameters floats) and
     # the intermediate tensors of the same size dominate the memory.
@@ -83,7 +91,8 @@ def importance_sampled_log_likelihood(model, x, num_samples=1000, chunk_size=Non
     done = 0
     for i in range(seeds.shape[0]):
         k = min(chunk_size, num_samples - done)
-        log_w = fn(x, tf.constant(k), seeds[i], condition)
+        with xla_fused():   # the likelihood's passes over k · batch outputs as one
+            log_w = fn(x, tf.constant(k), seeds[i], condition)
         running = logsumexp_update(running, log_w)
         done += k
     return running - math.log(done)

@@ -235,7 +235,7 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         flat_z = tf.reshape(z, [k * b, self.latent_dim])
         flat_c = None if condition is None else _repeat(condition, k)
         params = self.decoder_params(flat_z, training, flat_c)
-        log_px = tf.reshape(self.likelihood.log_prob(_repeat(x, k), params), [k, b])
+        log_px = tf.reshape(self.likelihood.log_prob_repeated(x, params), [k, b])
         # Unconditional models call priors exactly as before the context existed.
         context = {} if condition is None else {"context": flat_c}
         log_pz = tf.reshape(self.prior.log_prob(flat_z, **context), [k, b])
