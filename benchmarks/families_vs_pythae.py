@@ -113,6 +113,24 @@ def _quiet():
 
 
 # -- workers: train one model, export arrays ------------------------------------------------
+def build_tfvae(variant, args, dataset_size):
+    """The tfvae model of a row (see the module docstring for the parameter mapping)."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    import tfvae
+
+    nets = dict(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP([HIDDEN]),
+                decoder=tfvae.nets.MLP([HIDDEN]), likelihood="bernoulli", seed=args.seed)
+    if variant == "wae":
+        return tfvae.WAE(kernel=args.kernel, mmd_weight=args.wae_lambda, posterior="deterministic", **nets)
+    if variant == "infovae":   # Zhao et al.'s (α, λ): −log p(x|z) + (1 − α) KL + (α + λ − 1) MMD²
+        return tfvae.VAE(beta=1.0 - args.info_alpha, mmd_weight=args.info_alpha + args.info_lambda - 1.0,
+                         mmd_kernel=args.kernel, **nets)
+    if variant == "tcvae":     # MI + β TC + DWKL: tfvae's `beta` (1) weighs MI and DWKL, `tc_weight` TC
+        return tfvae.VAE(kl_decomposition="tc", tc_weight=args.tc_beta, dataset_size=dataset_size,
+                         tc_estimator="stratified", **nets)
+    return tfvae.VAE(**nets)
+
+
 def tfvae_worker(variant, data, args):
     sys.path.insert(0, os.path.dirname(HERE))
     import tfvae
@@ -120,19 +138,8 @@ def tfvae_worker(variant, data, args):
     import tensorflow as tf
 
     keras.utils.set_random_seed(args.seed)
-    nets = dict(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP([HIDDEN]),
-                decoder=tfvae.nets.MLP([HIDDEN]), likelihood="bernoulli", seed=args.seed)
     train, test = data["train"], data["test"]
-    if variant == "wae":
-        model = tfvae.WAE(kernel=args.kernel, mmd_weight=args.wae_lambda, posterior="deterministic", **nets)
-    elif variant == "infovae":
-        model = tfvae.VAE(beta=1.0 - args.info_alpha, mmd_weight=args.info_alpha + args.info_lambda - 1.0,
-                          mmd_kernel=args.kernel, **nets)
-    elif variant == "tcvae":
-        model = tfvae.VAE(kl_decomposition="tc", tc_weight=args.tc_beta, dataset_size=len(train),
-                          tc_estimator="stratified", **nets)
-    else:
-        model = tfvae.VAE(**nets)
+    model = build_tfvae(variant, args, len(train))
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     start = time.perf_counter()
     model.fit(tfvae.data.from_numpy(train, batch_size=BATCH, shuffle=True, seed=args.seed), epochs=args.epochs,
