@@ -453,8 +453,10 @@ def report(results, skipped, args, source, accuracy):
           f"encoder means vs N(0, I); FID/KID: {args.fid_samples} prior samples vs the test images (classifier "
           f"accuracy {accuracy:.3f}); TC: {args.tc_examples} test codes; log p(x): S = {args.num_samples} on "
           f"{args.ll_examples} test images\n")
-    header = (f"{'model':<11}{'library':<8}{'recon (nats)':>18}{'MMD² x 100':>14}{'FID':>16}{'KID x 100':>16}"
-              f"{'TC':>14}{'log p(x)':>18}{'train s':>9}")
+    wide = len(seeds) > 1   # mean ± sd in every cell
+    widths = (20, 18, 16, 18, 16, 18) if wide else (18, 14, 16, 16, 14, 18)
+    names = ("recon (nats)", "MMD² x 100", "FID", "KID x 100", "TC", "log p(x)")
+    header = f"{'model':<11}{'library':<8}" + "".join(f"{n:>{w}}" for n, w in zip(names, widths)) + f"{'train s':>9}"
     print(header)
     print("-" * len(header))
     summary = {"args": {k: v for k, v in vars(args).items() if k not in ("worker", "data", "out")},
@@ -469,8 +471,8 @@ def report(results, skipped, args, source, accuracy):
                  _fmt([r["tc"] for r in runs], digits=3) if "tc" in runs[0] else "—",
                  _fmt([r["log_px"].mean() for r in runs], [_se(r["log_px"]) for r in runs] if one else None)
                  if "log_px" in runs[0] else "— (no bound)" if family == "wae" else "—"]
-        print(f"{LABELS[variant]:<11}{library:<8}{cells[0]:>18}{cells[1]:>14}{cells[2]:>16}{cells[3]:>16}"
-              f"{cells[4]:>14}{cells[5]:>18}{np.mean([r['train_seconds'] for r in runs]):>9.0f}")
+        print(f"{LABELS[variant]:<11}{library:<8}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
+              + f"{np.mean([r['train_seconds'] for r in runs]):>9.0f}")
         summary["rows"].append({
             "model": LABELS[variant], "library": library,
             **{k: [float(r[k].mean()) if isinstance(r[k], np.ndarray) else float(r[k]) for r in runs]

@@ -53,13 +53,13 @@ def test_tfvae_models_map_the_pythae_parameters(bench):
     assert (vae.beta, vae.mmd_weight, vae.kl_decomposition) == (1.0, 0.0, None)
 
 
-@pytest.mark.slow  # two tfvae workers (each a fresh TensorFlow process) and the scoring: 25-40 s
+@pytest.mark.slow  # four tfvae workers (each a fresh TensorFlow process) and the scoring: 25-40 s
 def test_quick_run_without_pythae(bench, monkeypatch, capsys):
     monkeypatch.setattr(bench, "pythae_interpreter", lambda args: None)
-    summary = bench.main(["--quick", "--families", "tcvae", "wae", "--data-dir", "/nonexistent"])
+    summary = bench.main(["--quick", "--data-dir", "/nonexistent"])
     rows = {(r["model"], r["library"]): r for r in summary["rows"]}
-    assert set(rows) == {("tcvae", "tfvae"), ("wae", "tfvae")}
-    assert summary["skipped"] == ["pythae tcvae", "pythae wae", "pythae wae (bce)"]
+    assert set(rows) == {(m, "tfvae") for m in ("vae", "infovae", "tcvae", "wae")}
+    assert summary["skipped"] == ["pythae vae", "pythae infovae", "pythae tcvae", "pythae wae", "pythae wae (bce)"]
     tc, wae = rows["tcvae", "tfvae"], rows["wae", "tfvae"]
     assert -784 * math.log(2) * 1.5 < tc["recon"][0] < 0 and np.isfinite(tc["log_px"][0]) and np.isfinite(tc["tc"][0])
     assert "log_px" not in wae and "tc" not in wae and wae["fid"][0] >= 0
