@@ -30,8 +30,8 @@ Rows (λ, α, β are flags):
            stratified sampling with N the training-set size. The strata differ: pythae uses
            Chen et al.'s weights as in their released code (one designated other member
            weighted (N − M + 1)/(N (M − 1)), the rest 1/(M − 1)), tfvae uniform weights
-           (N − 1)/(N (M − 1)) on the other members, which have the same expectation. tfvae cannot set MI's and DWKL's weights
-           apart from each other (both are its `beta`), so α = γ = 1.
+           (N − 1)/(N (M − 1)) on the other members, which have the same expectation. tfvae cannot
+           set MI's and DWKL's weights apart from each other (both are its `beta`), so α = γ = 1.
   wae      tfvae.WAE(posterior="deterministic",   pythae WAE_MMD(kernel_choice, reg_weight=λ)
              kernel, mmd_weight=λ)
            Same deterministic encoder, same kernel (IMQ by default: Σ_s C_s / (C_s + ‖x − y‖²),
@@ -493,8 +493,8 @@ def report(results, skipped, args, source, accuracy):
                 continue
             diffs = [a[key][:len(b[key])] - b[key] for a, b in zip(ours, theirs)]
             means = [d.mean() for d in diffs]
-            cells.append(f"{'recon' if key == 'recon' else 'log p(x)'} "
-                         f"{'+' if np.mean(means) >= 0 else ''}{_fmt(means, [_se(d) for d in diffs] if len(diffs) == 1 else None)}")
+            figure = _fmt(means, [_se(d) for d in diffs] if len(diffs) == 1 else None)
+            cells.append(f"{key.replace('_px', ' p(x)')} {'+' if np.mean(means) >= 0 else ''}{figure}")
         lines.append(f"  {family:<8} vs pythae {LABELS[pythae_variant]:<10} {cells[0]:<24} {cells[1]}")
     if lines:
         print("\ntfvae − pythae, paired on the same test images (nats; > 0: tfvae higher; ± "
