@@ -27,8 +27,8 @@ def xla_fused():
     decoder outputs is 40% of the work. Ignored eagerly, within a
     `tf.distribute` strategy's scope (XLA cannot read mirrored variables,
     stack notes) and for subclasses defined outside tfvae (their ops may
-    have no XLA kernel). Not for graphs that are exported: TF Serving runs XLA:CPU only
-    behind an experimental flag.
+    have no XLA kernel). Not for graphs that are exported: TF Serving runs
+    XLA:CPU only behind an experimental flag.
     """
     previous = getattr(_fusion, "on", False)
     _fusion.on = True
