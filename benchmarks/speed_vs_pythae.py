@@ -66,8 +66,8 @@ CONFIGS = {
     "pythae VAE_LinNF planar": ("pythae", "planar"),
     "tfvae planar": ("tfvae", "planar"),
     "tfvae Sylvester-O": ("tfvae", "sylvester"),
-    "tfvae IAF, plain gradient": ("tfvae", "iaf-plain"),
-    "tfvae planar, plain gradient": ("tfvae", "planar-plain"),
+    "tfvae IAF (plain gradient)": ("tfvae", "iaf-plain"),
+    "tfvae planar (plain gradient)": ("tfvae", "planar-plain"),
 }
 #: row -> the row it is judged against.
 JUDGED = {
@@ -76,8 +76,8 @@ JUDGED = {
     "tfvae IAF": "pythae VAE_IAF",
     "tfvae planar": "pythae VAE_LinNF planar",
     "tfvae Sylvester-O": "tfvae IAF",
-    "tfvae IAF, plain gradient": "pythae VAE_IAF",
-    "tfvae planar, plain gradient": "pythae VAE_LinNF planar",
+    "tfvae IAF (plain gradient)": "pythae VAE_IAF",
+    "tfvae planar (plain gradient)": "pythae VAE_LinNF planar",
 }
 
 
