@@ -8,8 +8,9 @@ Bernoulli likelihood, Adam 1e-3, random binary 28x28 data. Reports
       runs each epoch: its DataLoader, progress bar and NaN check),
       pythae's model step in a bare PyTorch loop (forward, backward, Adam; no
       trainer, the fastest pythae can be),
-      tfvae's `fit` with and without XLA, with `steps_per_execution` 1 (the
-      default) and 10 (Keras's knob for amortising its per-step work);
+      tfvae's `fit` with and without XLA, with `steps_per_execution` 1
+      (Keras's default) and 10 (Keras's knob for amortising its per-step
+      work; tfvae's own default, "auto", is timed by speed_vs_pythae.py);
   - importance-sampled log-likelihood throughput at S samples per example:
     pythae's `VAE.get_nll` (loops over examples) against
     `tfvae.VAE.log_likelihood` (the whole batch at once), with both

@@ -24,11 +24,11 @@ def xla_fused():
     over memory; XLA fuses them into one. The decoder's matrix products stay
     with TensorFlow's own kernels, faster on CPU than XLA's. Used by the
     importance-sampled log-likelihood, where the log-density of `S · batch`
-    decoder outputs is 40% of the work. Ignored eagerly, under a strategy
-    with several replicas (XLA cannot read their variables, stack notes)
-    and for subclasses defined outside tfvae (their ops may have no XLA
-    kernel). Not for graphs that are exported: TF Serving runs XLA:CPU only
-    behind an experimental flag.
+    decoder outputs is 40% of the work. Ignored eagerly, within a
+    `tf.distribute` strategy's scope (XLA cannot read mirrored variables,
+    stack notes) and for subclasses defined outside tfvae (their ops may
+    have no XLA kernel). Not for graphs that are exported: TF Serving runs
+    XLA:CPU only behind an experimental flag.
     """
     previous = getattr(_fusion, "on", False)
     _fusion.on = True
@@ -41,7 +41,7 @@ def xla_fused():
 def _fusable(likelihood):
     if not getattr(_fusion, "on", False) or tf.executing_eagerly():
         return False
-    if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+    if tf.distribute.has_strategy():
         return False
     return type(likelihood).log_prob_elementwise.__module__.startswith("tfvae.likelihoods.")
 

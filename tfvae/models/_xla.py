@@ -11,22 +11,23 @@ a part, `tf.function(jit_compile=True)`, so the step gets XLA's fusion
 where it pays and keeps the rest.
 
 Clusters are used only while training a model that is not already compiled
-with XLA, in a graph (not eagerly), with one replica: under a strategy with
-several replicas XLA cannot read their variables (keras-team/keras#19005,
-stack notes). They never enter a SavedModel: TF Serving runs XLA:CPU only
+with XLA, in a graph (not eagerly), outside any `tf.distribute` strategy:
+under one, the optimizer's update calls `merge_call`, which a nested
+`tf.function` cannot hold, and with several replicas XLA cannot read their
+variables (keras-team/keras#19005, stack notes). They never enter a SavedModel: TF Serving runs XLA:CPU only
 behind an experimental flag, so export traces (`training=False`) keep plain
 ops.
 """
 
 import tensorflow as tf
 
-from tfvae._replicas import num_replicas
-
 
 def enabled(model):
     """Whether `model`'s step, being traced now, may use clusters."""
+    # Under any tf.distribute strategy, even one replica, the optimizer's
+    # update holds a `merge_call`, which a nested tf.function cannot hold.
     return (not getattr(model, "jit_compile", False) and not getattr(model, "run_eagerly", False)
-            and not tf.executing_eagerly() and num_replicas() == 1)
+            and not tf.executing_eagerly() and not tf.distribute.has_strategy())
 
 
 def cluster(model, key, fn):
