@@ -292,7 +292,7 @@ def main():
                 library, variant = CONFIGS[name]
                 python = pythae_python if library == "pythae" else sys.executable
                 results[name].append(_run(python, f"{library}:{variant}", args, data_path))
-                print(f"  repeat {r + 1}/{args.repeats} {name:<26} {results[name][-1]['mean']:.2f} s/epoch",
+                print(f"  repeat {r + 1}/{args.repeats} {name:<30} {results[name][-1]['mean']:.2f} s/epoch",
                       flush=True)
         peak.append(_run(sys.executable, "matmul", args, data_path)["gflops"])
     report(results, args, statistics.median(peak))
@@ -302,7 +302,7 @@ def report(results, args, peak):
     data = "Fashion-MNIST" if args.data_dir else "random binary images"
     print(f"\n{data}, {TRAIN} train / {VAL} validation, batch {BATCH}, {args.epochs} epochs, "
           f"{args.repeats} repeats (median [min-max]); float32 matmul {peak:.0f} GFLOP/s\n")
-    print(f"{'':<26}{'s/epoch, whole fit':>26}{'steady epoch':>24}   ratio (whole / steady)")
+    print(f"{'':<30}{'s/epoch, whole fit':>26}{'steady epoch':>24}   ratio (whole / steady)")
     med = {n: (statistics.median(r["mean"] for r in rs), statistics.median(r["steady"] for r in rs))
            for n, rs in results.items()}
     for name, rs in results.items():
@@ -314,7 +314,7 @@ def report(results, args, peak):
             faster = name != "tfvae Sylvester-O"   # Sylvester is judged as a cost ratio, not a speed-up
             ratio = (f"{base[0] / m:.2f}x / {base[1] / s:.2f}x vs {JUDGED[name]}" if faster else
                      f"{m / base[0]:.2f}x / {s / base[1]:.2f}x the cost of {JUDGED[name]}")
-        print(f"{name:<26}{m:>9.2f} [{lo:.2f}-{hi:.2f}]{'':>6}{s:>7.2f} [{slo:.2f}-{shi:.2f}]   {ratio}")
+        print(f"{name:<30}{m:>9.2f} [{lo:.2f}-{hi:.2f}]{'':>6}{s:>7.2f} [{slo:.2f}-{shi:.2f}]   {ratio}")
     if "tfvae default" in med:
         flops = 6 * (784 * HIDDEN + HIDDEN * 2 * LATENT + LATENT * HIDDEN + HIDDEN * 784)
         examples = (TRAIN + VAL / 3) / med["tfvae default"][1]   # validation ≈ a third of a training step
