@@ -102,3 +102,29 @@ def test_fused_update_gives_keras_weights():
     for a, b in zip(_weights(fused), _weights(eager)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
+
+
+def test_no_xla_cluster_reaches_a_saved_model(tmp_path):
+    """Training made XLA clusters (the optimizer update) and the importance
+    sampler fused its likelihood; the exported graphs hold neither: TF
+    Serving runs XLA:CPU only behind an experimental flag."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    vae = _vae()
+    x = _data(300)
+    vae.fit(x, batch_size=100, epochs=1, verbose=0)
+    vae.log_likelihood(x[:5], num_samples=4)
+    assert vae.__dict__.get("_tfvae_xla_clusters")
+    path = str(tmp_path / "sm" / "1")
+    tfvae.export.export_saved_model(vae, path)
+    proto = saved_model_pb2.SavedModel()
+    with open(f"{path}/saved_model.pb", "rb") as f:
+        proto.ParseFromString(f.read())
+    graph = proto.meta_graphs[0].graph_def
+    functions = list(graph.library.function)
+    assert functions                                       # the signatures' functions are there to scan
+    compiled = [fn.signature.name for fn in functions if fn.attr["_XlaMustCompile"].b]
+    assert not compiled
+    loaded = tf.saved_model.load(path)
+    assert "log_likelihood" in loaded.signatures
