@@ -11,6 +11,8 @@ import threading
 import keras
 import tensorflow as tf
 
+from tfvae._tensors import repeat_samples
+
 _fusion = threading.local()
 
 
@@ -98,10 +100,7 @@ class Likelihood(keras.layers.Layer):
         return self._log_prob_repeated(x, params)
 
     def _log_prob_repeated(self, x, params):
-        rows, shape = tf.shape(params)[0], tf.shape(x)
-        x = tf.reshape(tf.broadcast_to(x[None], tf.concat([[rows // shape[0]], shape], 0)),
-                       tf.concat([[rows], shape[1:]], 0))
-        return self.log_prob(x, params)
+        return self.log_prob(repeat_samples(x, tf.shape(params)[0] // tf.shape(x)[0]), params)
 
     def mean(self, params):
         """E[x | params], `(..., *event_shape)`."""

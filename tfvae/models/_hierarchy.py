@@ -20,6 +20,7 @@ Shapes: K samples of a batch of b are flattened sample-major to K·b rows
 
 import tensorflow as tf
 
+from tfvae._tensors import repeat_samples as _repeat
 from tfvae.models._heads import flatten_features
 from tfvae.objectives.gaussian import normal_log_prob, precision_weighted
 from tfvae.posteriors.gaussian import DiagonalGaussian
@@ -30,12 +31,6 @@ def _draw(loc, scale, seed, deterministic, temperature=1.0):
     if deterministic:
         return loc
     return DiagonalGaussian.sample(loc, temperature * scale, 1, seed)[0]
-
-
-def _repeat(t, k):
-    """`(b, ...) -> (k·b, ...)`, sample-major."""
-    shape = tf.shape(t)
-    return tf.reshape(tf.broadcast_to(t[None], tf.concat([[k], shape], 0)), tf.concat([[k * shape[0]], shape[1:]], 0))
 
 
 def top_down(model, z_above, l, training=False):

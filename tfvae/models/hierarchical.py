@@ -130,7 +130,7 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
         """log p(x|z_1) `(k, b)` and per-layer lists of log q, log p `(k, b)`."""
         b = tf.shape(x)[0]
         zs, log_q, log_p = _hierarchy.posterior(self, x, k, seed, training)
-        log_px = self.likelihood.log_prob(_hierarchy._repeat(x, k), self.decoder_params(zs[0], training))
+        log_px = self.likelihood.log_prob_repeated(x, self.decoder_params(zs[0], training))
         shape = lambda t: tf.reshape(t, [k, b])  # noqa: E731
         return shape(log_px), [shape(t) for t in log_q], [shape(t) for t in log_p]
 

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tfvae import likelihoods as likelihoods_lib
 from tfvae import priors as priors_lib
+from tfvae._tensors import repeat_samples as _repeat
 from tfvae.flows.score import flow_sample_and_score, path_log_prob
 from tfvae.models import _inputs
 from tfvae.models import _regularizers
@@ -336,9 +337,4 @@ def _join(t, condition):
     """`(N, F), (N, C) -> (N, F + C)`; `t` itself when there is no condition."""
     return t if condition is None else tf.concat([t, tf.cast(condition, t.dtype)], -1)
 
-
-def _repeat(t, k):
-    """`(b, ...) -> (k·b, ...)`, sample-major: row s·b + i is t[i]."""
-    shape = tf.shape(t)
-    return tf.reshape(tf.broadcast_to(t[None], tf.concat([[k], shape], 0)), tf.concat([[k * shape[0]], shape[1:]], 0))
 
