@@ -70,7 +70,6 @@ seed redraws the binarisation, the weights and the prior draws).
 """
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -82,6 +81,8 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _quiet import quiet as _quiet  # noqa: E402  (the benchmarks folder, for any loader)
 LATENT, HIDDEN, BATCH = 16, 512, 100
 FAMILIES = ("vae", "infovae", "tcvae", "wae")
 #: (family, library, variant) rows in print order; variant "wae-bce" is pythae-only.
@@ -90,26 +91,6 @@ ROWS = [("vae", "tfvae", "vae"), ("vae", "pythae", "vae"),
         ("tcvae", "tfvae", "tcvae"), ("tcvae", "pythae", "tcvae"),
         ("wae", "tfvae", "wae"), ("wae", "pythae", "wae"), ("wae", "pythae", "wae-bce")]
 LABELS = {"vae": "vae", "infovae": "infovae", "tcvae": "tcvae", "wae": "wae", "wae-bce": "wae (bce)"}
-
-
-@contextlib.contextmanager
-def _quiet():
-    """stdout and stderr (progress bars, trainer logs) to /dev/null at the fd level."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved = [os.dup(1), os.dup(2)]
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved + [devnull]:
-            os.close(fd)
 
 
 # -- workers: train one model, export arrays ------------------------------------------------

@@ -41,7 +41,6 @@ and printed, with the fraction of it the default tfvae step reaches
 """
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -53,6 +52,8 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _quiet import quiet as _quiet  # noqa: E402  (the benchmarks folder, for any loader)
 TRAIN, VAL, TEST_IS = 55_000, 5_000, 1_000
 LATENT, HIDDEN, BATCH = 16, 512, 100
 
@@ -81,29 +82,6 @@ JUDGED = {
 }
 
 
-class _Quiet(contextlib.ExitStack):
-    """Sends stdout and stderr (progress bars) to /dev/null at the fd level."""
-
-    def __enter__(self):
-        super().__enter__()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        saved = [os.dup(1), os.dup(2)]
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-
-        def restore():
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved + [devnull]:
-                os.close(fd)
-        self.callback(restore)
-        return self
-
-
 def _summary(epoch_seconds):
     return {"epochs": epoch_seconds, "mean": float(np.mean(epoch_seconds)),
             "steady": float(np.median(epoch_seconds[1:] if len(epoch_seconds) > 1 else epoch_seconds))}
@@ -130,7 +108,7 @@ def tfvae_worker(variant, data, epochs, num_samples):
     timer = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: marks.append(time.perf_counter()),
                                            on_epoch_end=lambda *_: marks.append(time.perf_counter()))
     start = time.perf_counter()
-    with _Quiet():
+    with _quiet():
         vae.fit(data["train"], batch_size=BATCH, epochs=epochs, validation_data=data["val"], callbacks=[timer])
     total = time.perf_counter() - start
     # Epoch k spans from the end of epoch k-1 (the call's start for the first),
@@ -180,7 +158,7 @@ def pythae_worker(variant, data, epochs, num_samples):
                                    no_cuda=True)
         pipeline = TrainingPipeline(model=model, training_config=config)
         start = time.perf_counter()
-        with _Quiet():
+        with _quiet():
             pipeline(train_data=nchw["train"], eval_data=nchw["val"], callbacks=[Timer()])
         total = time.perf_counter() - start
     out = _summary(list(np.diff([start] + marks)))
@@ -189,7 +167,7 @@ def pythae_worker(variant, data, epochs, num_samples):
         model.eval()
         x = torch.from_numpy(nchw["test"])
         t = time.perf_counter()
-        with torch.no_grad(), _Quiet():
+        with torch.no_grad(), _quiet():
             nll = model.get_nll(x, n_samples=num_samples, batch_size=BATCH)
         # `get_nll` returns the mean log p(x) (a negative number), despite its name.
         out["is"] = {"first": time.perf_counter() - t, "mean_log_px": float(nll)}
