@@ -1,11 +1,27 @@
-"""Checks on integer code inputs of the discrete-latent models' `decode`.
+"""Checks of the discrete-latent models' arguments and of the integer codes
+their `decode` takes.
 
-Eagerly they raise `ValueError`; inside a graph (exported signatures) the
+The code checks raise `ValueError` eagerly; inside a graph (exported signatures) the
 range check becomes a `tf.debugging.Assert` with the same text.
 """
 
 import numpy as np
 import tensorflow as tf
+
+from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
+
+
+def codebook_args(input_shape, num_embeddings, embedding_dim, commitment_cost):
+    """The checked `(input_shape (H, W, C), K ≥ 2, D, β ≥ 0)` of a VQ model,
+    or a `ValueError` naming the bad argument."""
+    data_shape = positive_int_tuple(input_shape, "input_shape")
+    if len(data_shape) != 3:
+        raise ValueError(f"Expected `input_shape` to be (H, W, C). Received: input_shape={input_shape!r}")
+    k = positive_int(num_embeddings, "num_embeddings")
+    if k < 2:
+        raise ValueError(f"Expected `num_embeddings` to be at least 2. Received: num_embeddings={num_embeddings}")
+    return (data_shape, k, positive_int(embedding_dim, "embedding_dim"),
+            nonnegative_float(commitment_cost, "commitment_cost"))
 
 
 def check_codes(codes, grid_shape, num_embeddings, name="codes", owner="VQVAE"):

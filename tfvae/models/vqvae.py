@@ -16,7 +16,7 @@ from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead
 from tfvae.models._sampling import seed_tensor as _seed_tensor
 from tfvae.models.vae import _layer
-from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
+from tfvae.nets._validate import positive_int
 from tfvae.nets.pixelcnn import PixelCNN
 from tfvae.nets.residual_conv import ResidualConvDecoder, ResidualConvEncoder
 from tfvae.quantizers.metrics import CodebookPerplexity, CodebookUsage
@@ -83,14 +83,8 @@ class VQVAE(_inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
                  encoder=None, decoder=None, likelihood="bernoulli", dead_code_threshold=1.0, prior=None, seed=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self.data_shape = positive_int_tuple(input_shape, "input_shape")
-        if len(self.data_shape) != 3:
-            raise ValueError(f"Expected `input_shape` to be (H, W, C). Received: input_shape={input_shape!r}")
-        self.num_embeddings = positive_int(num_embeddings, "num_embeddings")
-        if self.num_embeddings < 2:
-            raise ValueError(f"Expected `num_embeddings` to be at least 2. Received: num_embeddings={num_embeddings}")
-        self.embedding_dim = positive_int(embedding_dim, "embedding_dim")
-        self.commitment_cost = nonnegative_float(commitment_cost, "commitment_cost")
+        self.data_shape, self.num_embeddings, self.embedding_dim, self.commitment_cost = _codes.codebook_args(
+            input_shape, num_embeddings, embedding_dim, commitment_cost)
         self.seed = seed
         filters = default_filters(self.data_shape) if encoder is None or decoder is None else None
         self.encoder = (_layer(encoder, "encoder") if encoder is not None

@@ -17,7 +17,7 @@ from tfvae.models._build import ReplicaSafeBuild
 from tfvae.models._config import deserialize_layers
 from tfvae.models._heads import DecoderHead
 from tfvae.models.vae import _layer
-from tfvae.nets._validate import nonnegative_float, positive_int, positive_int_tuple
+from tfvae.nets._validate import positive_int
 from tfvae.quantizers.metrics import CodebookPerplexity, CodebookUsage
 from tfvae.quantizers.vector import VectorQuantizer
 
@@ -87,14 +87,8 @@ class VQVAE2(TwoLevelPriors, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
                  decoder=None, likelihood="bernoulli", dead_code_threshold=1.0, top_prior=None, bottom_prior=None,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_shape = positive_int_tuple(input_shape, "input_shape")
-        if len(self.data_shape) != 3:
-            raise ValueError(f"Expected `input_shape` to be (H, W, C). Received: input_shape={input_shape!r}")
-        self.num_embeddings = positive_int(num_embeddings, "num_embeddings")
-        if self.num_embeddings < 2:
-            raise ValueError(f"Expected `num_embeddings` to be at least 2. Received: num_embeddings={num_embeddings}")
-        self.embedding_dim = positive_int(embedding_dim, "embedding_dim")
-        self.commitment_cost = nonnegative_float(commitment_cost, "commitment_cost")
+        self.data_shape, self.num_embeddings, self.embedding_dim, self.commitment_cost = _codes.codebook_args(
+            input_shape, num_embeddings, embedding_dim, commitment_cost)
         self.filters = positive_int(filters, "filters")
         if (isinstance(num_residual_blocks, bool) or not isinstance(num_residual_blocks, numbers.Integral)
                 or num_residual_blocks < 0):
