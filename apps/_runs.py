@@ -174,3 +174,16 @@ def format_metrics(metrics):
                      f"(S={metrics['num_importance_samples']}, {metrics['num_examples']} examples)")
         lines.append(f"  {'bits_per_dim':<16} {metrics['bits_per_dim']:10.4f}")
     return "\n".join(lines)
+
+
+def write_code_model_grids(model, x, out, seed, scale):
+    """A VQ model's picture files: `reconstructions.png` (rows 1 and 3: the
+    16 images `x`, 8 per row; rows 2 and 4: their reconstructions) and
+    `samples.png` (36 draws from the code priors), each image scaled
+    `scale` times; returns both paths."""
+    rec = model.reconstruct(x).numpy()
+    rec_path = tfvae.training.save_image_grid(np.concatenate([x[:8], rec[:8], x[8:], rec[8:]]),
+                                              os.path.join(out, "reconstructions.png"), nrow=8, scale=scale)
+    samples = model.sample(36, seed=seed).numpy()
+    sample_path = tfvae.training.save_image_grid(samples, os.path.join(out, "samples.png"), nrow=6, scale=scale)
+    return rec_path, sample_path

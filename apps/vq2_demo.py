@@ -20,13 +20,13 @@ of the quantised data.
 
 import argparse
 import math
-import os
 import time
 
 import tfvae  # first: quiets TensorFlow's start-up logs
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
+
+from apps._runs import write_code_model_grids  # noqa: E402
 
 
 def run(dataset="digits", likelihood="categorical", epochs=20, prior_epochs=20, num_embeddings=64, embedding_dim=16,
@@ -66,13 +66,8 @@ def run(dataset="digits", likelihood="categorical", epochs=20, prior_epochs=20, 
     print(f"  bound, PixelCNN priors {learned['elbo']:.2f} nats/example (kl_top {learned['kl_top']:.2f} + "
           f"kl_bottom {learned['kl_bottom']:.2f}; {bits(learned):.3f} bits/dim)")
 
-    x = next(iter(test))[:16].numpy()
-    rec = vq.reconstruct(x).numpy()
-    scale = max(1, 64 // info.input_shape[0])
-    rec_path = tfvae.training.save_image_grid(np.concatenate([x[:8], rec[:8], x[8:], rec[8:]]),
-                                              os.path.join(out, "reconstructions.png"), nrow=8, scale=scale)
-    samples = vq.sample(36, seed=seed).numpy()
-    sample_path = tfvae.training.save_image_grid(samples, os.path.join(out, "samples.png"), nrow=6, scale=scale)
+    rec_path, sample_path = write_code_model_grids(vq, next(iter(test))[:16].numpy(), out, seed,
+                                                   scale=max(1, 64 // info.input_shape[0]))
     print(f"wrote {rec_path} (rows 1, 3: test data; rows 2, 4: reconstructions) and {sample_path}")
     return vq, uniform, learned
 
