@@ -12,7 +12,7 @@ context).
 
 Which checks apply is never passed in: it is read from the capabilities
 the flow itself declares (`has_inverse`, `identity_at_init`,
-`triangular_order`, trainable weights). A check that does not apply calls
+`triangular_order`, `closed_form_jacobian`, trainable weights). A check that does not apply calls
 `pytest.skip` with the reason, so it shows as skipped, never as a vacuous
 pass; `RESULTS` counts the checks run and skipped per flow class, and the
 test session prints that table at the end (see `tests/conftest.py`).
@@ -200,6 +200,24 @@ def check_log_det_matches_jacobian(factory, event_shape, context_dim=None, **_):
         sign, expected = np.linalg.slogdet(_np(jacobian(flow.inverse, y, c)))
         assert np.all(sign != 0), "inverse Jacobian is singular"
         np.testing.assert_allclose(_np(inverse_log_det), expected, rtol=1e-7, atol=1e-7)
+
+
+@_counted
+def check_closed_form_jacobian(factory, event_shape, context_dim=None, **_):
+    """A flow declaring `closed_form_jacobian`: `forward_and_jacobian` gives
+    the forward pass's y and log-det and the autodiff Jacobian (float64),
+    and its J is differentiable like any other output."""
+    _require(factory().closed_form_jacobian, "declares closed_form_jacobian=False")
+    flow, x, c = build_flow(factory, event_shape, "float64", context_dim)
+    y, log_det = flow(x, context=c)
+    with tf.GradientTape() as tape:
+        y2, log_det2, jac = flow.forward_and_jacobian(x, context=c)
+        total = tf.reduce_sum(jac ** 2)
+    np.testing.assert_allclose(_np(y2), _np(y), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_np(log_det2), _np(log_det), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_np(jac), _np(jacobian(flow, x, c)), rtol=1e-10, atol=1e-10)
+    grads = tape.gradient(total, flow.trainable_weights)
+    assert grads and all(g is not None for g in grads), "J does not reach every weight"
 
 
 @_counted
@@ -392,6 +410,7 @@ def check_saved_model(factory, event_shape, context_dim=None, tmp_path=None, **_
 ALL_CHECKS = (
     check_round_trip,
     check_log_det_matches_jacobian,
+    check_closed_form_jacobian,
     check_inverse_log_det,
     check_finite_at_edge,
     check_triangular_jacobian,

@@ -66,6 +66,10 @@ CASES = {
     "sylvester_householder": (lambda **kw: F.Sylvester(2, 2, "householder", seed=0, **kw), (4,), {}),
     "sylvester_triangular_context": (lambda **kw: F.Sylvester(2, None, "triangular", seed=0, **kw), (4,),
                                      {"context_dim": 3}),
+    # Closed-form Jacobians composed (J = J_2 J_1).
+    "chain_planar_sylvester_context": (lambda **kw: F.Chain([F.Planar(num_layers=2, seed=0, **kw),
+                                                             F.Sylvester(1, 2, "orthogonal", seed=1, **kw)], **kw),
+                                       (4,), {"context_dim": 3}),
 }
 
 

@@ -2,6 +2,7 @@
 from the context (planar, Sylvester)."""
 
 import keras
+import tensorflow as tf
 
 from tfvae.flows._context import ContextMixin
 from tfvae.flows.base import Flow
@@ -16,7 +17,9 @@ class AmortisedFlow(ContextMixin, Flow):
     initialised like the head's bias (what the head outputs for a zero
     context). Subclasses declare the groups in `_build_flow(event_size,
     context_dim)` with `add_parameters` and implement the maps as
-    `_maps(x, params)` with `params = {name: (batch or 1, size)}`.
+    `_maps(x, params, jacobian=False)` with `params = {name: (batch or 1,
+    size)}`, returning `(y, log_det)`, and with `jacobian=True` also
+    ∂y/∂x `(batch, D, D)`, carried through the layers in closed form.
     """
 
     def build(self, x_shape, context_shape=None):
@@ -48,8 +51,20 @@ class AmortisedFlow(ContextMixin, Flow):
             return {name: keras.ops.expand_dims(w, 0) for name, w in self.parameter_weights.items()}
         return {name: head(context) for name, head in self.parameter_heads.items()}
 
+    @property
+    def closed_form_jacobian(self):
+        return True
+
     def _forward_and_log_det(self, x, context):
         return self._maps(x, self.parameters(context))
 
-    def _maps(self, x, params):
+    def _forward_jacobian(self, x, context):
+        return self._maps(x, self.parameters(context), jacobian=True)
+
+    def _maps(self, x, params, jacobian=False):
         raise NotImplementedError
+
+
+def identity_jacobian(x):
+    """I_D per example of `x (batch, D)`: `(batch, D, D)`, x's dtype."""
+    return tf.eye(tf.shape(x)[-1], batch_shape=tf.shape(x)[:1], dtype=x.dtype)

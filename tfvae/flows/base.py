@@ -49,6 +49,12 @@ class Flow(keras.layers.Layer):
                            (autoregressive and coupling layers).
         accepts_context:   whether a `(batch, c)` context can condition it
                            (`tfvae.flows._context.ContextMixin`).
+        closed_form_jacobian: whether the flow implements the optional
+                           primitive `_forward_jacobian(x, context) -> (y,
+                           log_det, ∂y/∂x)` (vector flows whose Jacobian is
+                           a cheap structured product: planar, Sylvester,
+                           chains of them); `forward_and_jacobian` uses it,
+                           and otherwise takes `batch_jacobian`.
 
     Call contract (tensors only, never distribution objects):
         y, log_det = flow(x, context=None)              # (batch, *event), (batch,)
@@ -91,6 +97,35 @@ class Flow(keras.layers.Layer):
         """`(y, log|det ∂y/∂x|)`, shapes `(batch, *event)` and `(batch,)`."""
         return self(x, context=context)
 
+    def forward_and_jacobian(self, x, context=None):
+        """`(y, log|det J|, J)` with J = ∂y/∂x, for vector flows.
+
+        Shapes `(batch, D)`, `(batch,)`, `(batch, D, D)`. In closed form
+        when the flow declares `closed_form_jacobian` (one forward pass
+        carrying J along, O(D²) per example and layer); otherwise by
+        `batch_jacobian`, D backward passes of the flow, vectorised. J is
+        differentiable in both cases.
+
+        Raises:
+            ValueError: the flow's events are not vectors.
+        """
+        if self.event_ndims != 1:
+            raise ValueError(f"{type(self).__name__}.forward_and_jacobian needs vector events "
+                             f"(event_ndims=1). Received: event_ndims={self.event_ndims}")
+        x = tf.convert_to_tensor(x)
+        self.build_for(x, context)
+        if x.dtype.is_floating and x.dtype != self.compute_dtype:
+            x = tf.cast(x, self.compute_dtype)
+        if self.closed_form_jacobian:
+            return self._forward_jacobian(x, context)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y, log_det = self(x, context=context)
+        return y, log_det, tape.batch_jacobian(y, x)
+
+    def _forward_jacobian(self, x, context):
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form Jacobian.")
+
     def inverse_and_log_det(self, y, context=None):
         """`(x, log|det ∂x/∂y|)`, shapes `(batch, *event)` and `(batch,)`.
 
@@ -129,6 +164,10 @@ class Flow(keras.layers.Layer):
     @property
     def triangular_order(self):
         return None
+
+    @property
+    def closed_form_jacobian(self):
+        return False
 
     # ---------------------------------------------------------------- shapes
 

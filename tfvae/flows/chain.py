@@ -12,6 +12,7 @@ class Chain(Flow):
 
     Maths, with h_0 = x and h_k = f_k(h_{k-1}):
         forward:  y = h_K,  log|det dy/dx| = Σ_k log|det df_k/dh_{k-1}|
+        Jacobian: dy/dx = J_K ⋯ J_1 (closed form when every flow has one)
         inverse:  applies f_K^{-1}, ..., f_1^{-1} (reverse order), log-dets sum.
     Each flow may change the shape (e.g. `Squeeze`); its
     `compute_output_shape` tells the next one what it will receive.
@@ -74,6 +75,19 @@ class Chain(Flow):
     @property
     def identity_at_init(self):
         return all(f.identity_at_init for f in self.flows)
+
+    @property
+    def closed_form_jacobian(self):
+        return all(f.closed_form_jacobian for f in self.flows)
+
+    def _forward_jacobian(self, x, context):
+        # J = J_K ⋯ J_1, accumulated left to right.
+        total, jacobian = tf.zeros(tf.shape(x)[:1], dtype=x.dtype), None
+        for flow in self.flows:
+            x, log_det, layer_jacobian = flow.forward_and_jacobian(x, context=context)
+            total += log_det
+            jacobian = layer_jacobian if jacobian is None else tf.matmul(layer_jacobian, jacobian)
+        return x, total, jacobian
 
     def _forward_and_log_det(self, x, context):
         total = tf.zeros(tf.shape(x)[:1], dtype=x.dtype)

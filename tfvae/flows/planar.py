@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.flows._amortised import AmortisedFlow
+from tfvae.flows._amortised import AmortisedFlow, identity_jacobian
 from tfvae.nets._validate import positive_int
 
 
@@ -24,6 +24,8 @@ class Planar(AmortisedFlow):
         û = u + (m(wᵀu) - wᵀu) w / |w|^2,  m(a) = -1 + softplus(a + log(e-1))
         forward:   z' = z + û tanh(wᵀz + b)
         log|det dz'/dz| = log|1 + ûᵀ ψ(z)|,  ψ(z) = (1 - tanh²(wᵀz + b)) w
+        Jacobian:  dz'/dz = I + û ψ(z)ᵀ, so through the stack
+                   J' = J + û (ψ(z)ᵀ J), O(D²) per layer (`forward_and_jacobian`)
         inverse:   no closed form -- raises NotImplementedError.
 
     Invertibility needs wᵀû >= -1 (Rezende & Mohamed, appendix A). The
@@ -83,20 +85,25 @@ class Planar(AmortisedFlow):
         })
 
 
-    def _maps(self, z, params):
+    def _maps(self, z, params, jacobian=False):
         k, d = self.num_layers, self.event_size
         u = keras.ops.reshape(params["u"], (-1, k, d))
         w = keras.ops.reshape(params["w"], (-1, k, d))
         b = params["b"]
         u_hat = constrained_u(u, w)
         log_det = tf.zeros_like(z[:, 0])
+        jac = identity_jacobian(z) if jacobian else None
         for i in range(k):
             a = tf.reduce_sum(w[:, i] * z, axis=-1) + b[:, i]
             h = tf.tanh(a)
             z = z + u_hat[:, i] * h[:, None]
+            dh = 1.0 - h * h
             # ûᵀψ = (1 - h²) wᵀû, and wᵀû > -1 keeps 1 + ûᵀψ > 0.
-            log_det += tf.math.log(tf.abs(1.0 + (1.0 - h * h) * tf.reduce_sum(w[:, i] * u_hat[:, i], -1)))
-        return z, log_det
+            log_det += tf.math.log(tf.abs(1.0 + dh * tf.reduce_sum(w[:, i] * u_hat[:, i], -1)))
+            if jacobian:
+                psi_jac = dh[:, None] * tf.linalg.matvec(jac, w[:, i], transpose_a=True)   # ψᵀJ (batch, D)
+                jac = jac + u_hat[:, i][:, :, None] * psi_jac[:, None, :]
+        return (z, log_det) if not jacobian else (z, log_det, jac)
 
     def get_config(self):
         config = super().get_config()

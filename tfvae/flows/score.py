@@ -9,9 +9,11 @@ By the chain rule through u = F⁻¹(z) it needs only the forward pass:
 
     s = J⁻ᵀ ∇_u [log q_0(u) − log|det J(u)|],
 
-one vector-Jacobian product for the bracket, J by `batch_jacobian` (D
-products, vectorised), and a D×D solve per sample. Any flow whose outputs
-depend only on their own example's input works.
+one vector-Jacobian product for the bracket, J from the flow's
+`forward_and_jacobian` (carried through the forward pass in closed form for
+planar and Sylvester flows, else `batch_jacobian`: D products, vectorised),
+and a D×D solve per sample. Any flow whose outputs depend only on their own
+example's input works.
 """
 
 import tensorflow as tf
@@ -21,7 +23,8 @@ def flow_sample_and_score(flow, u, base_log_prob, context=None):
     """Runs the flow on base samples and returns its sample, log q and score.
 
     Args:
-        flow: a tfvae flow, `(u (N, D), context) -> (z, log_det (N,))`.
+        flow: a tfvae flow, `(u (N, D), context) -> (z, log_det (N,))`;
+            its `closed_form_jacobian` picks how J is computed.
         u: `(N, D)` base samples (differentiable: the path to the weights).
         base_log_prob: `u (N, D) -> (N,)`, log q_0(u) with q_0's weights
             held constant (gradient only through u).
@@ -30,13 +33,22 @@ def flow_sample_and_score(flow, u, base_log_prob, context=None):
         z `(N, D)` (differentiable), and the value of log q(z) `(N,)` and
         the score s `(N, D)` at fixed weights, both without gradient.
     """
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(u)
-        z, log_det = flow(u, **({} if context is None else {"context": context}))
-        log_q = base_log_prob(u) - log_det
-    v = tape.gradient(log_q, u)
-    jacobian = tape.batch_jacobian(z, u)
-    del tape
+    kwargs = {} if context is None else {"context": context}
+    if flow.closed_form_jacobian:
+        with tf.GradientTape() as tape:
+            tape.watch(u)
+            z, log_det, jacobian = flow.forward_and_jacobian(u, **kwargs)
+            log_q = base_log_prob(u) - log_det
+        v = tape.gradient(log_q, u)
+    else:
+        # One forward pass for both the bracket's gradient and J.
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(u)
+            z, log_det = flow(u, **kwargs)
+            log_q = base_log_prob(u) - log_det
+        v = tape.gradient(log_q, u)
+        jacobian = tape.batch_jacobian(z, u)
+        del tape
     score = tf.linalg.solve(tf.linalg.matrix_transpose(jacobian), v[..., None])[..., 0]
     return z, tf.stop_gradient(log_q), tf.stop_gradient(score)
 

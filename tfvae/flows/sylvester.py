@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.flows._amortised import AmortisedFlow
+from tfvae.flows._amortised import AmortisedFlow, identity_jacobian
 from tfvae.nets._validate import positive_int
 
 _KINDS = ("orthogonal", "householder", "triangular")
@@ -26,6 +26,8 @@ class Sylvester(AmortisedFlow):
 
         forward:   z' = z + Q R tanh(R̃ Qᵀ z + b)
         log|det dz'/dz| = sum_i log|1 + r̃_ii r_ii h'((R̃ Qᵀ z + b)_i)|
+        Jacobian:  dz'/dz = I + Q R H R̃ Qᵀ, so through the stack
+                   J' = J + (Q R H)(R̃ Qᵀ J), O(D² M) per layer (`forward_and_jacobian`)
         inverse:   no closed form -- raises NotImplementedError.
 
     Invertibility needs r_ii r̃_ii > -1 / sup h' = -1; diagonals are
@@ -131,7 +133,7 @@ class Sylvester(AmortisedFlow):
             groups["v"] = (k * (self.num_ortho_vectors or d) * d, glorot(3), normal(1.0, 4))
         self.add_parameters(groups)
 
-    def _maps(self, z, params):
+    def _maps(self, z, params, jacobian=False):
         k, m = self.num_layers, self.rank
         r_diag, r = _triangular(keras.ops.reshape(params["r"], (-1, k, m, m)))
         rt_diag, r_tilde = _triangular(keras.ops.reshape(params["r_tilde"], (-1, k, m, m)))
@@ -143,11 +145,15 @@ class Sylvester(AmortisedFlow):
         out = tf.matmul(q, r)                                            # (., K, D, M)
         diag_product = rt_diag * r_diag                                  # (., K, M)
         log_det = tf.zeros_like(z[:, 0])
+        jac = identity_jacobian(z) if jacobian else None
         for i in range(k):
             h = tf.tanh(tf.linalg.matvec(into[:, i], z) + b[:, i])
             z = z + tf.linalg.matvec(out[:, i], h)
-            log_det += tf.reduce_sum(tf.math.log(tf.abs(1.0 + diag_product[:, i] * (1.0 - h * h))), axis=-1)
-        return z, log_det
+            dh = 1.0 - h * h
+            log_det += tf.reduce_sum(tf.math.log(tf.abs(1.0 + diag_product[:, i] * dh)), axis=-1)
+            if jacobian:
+                jac = jac + tf.matmul(out[:, i] * dh[:, None, :], tf.matmul(into[:, i], jac))
+        return (z, log_det) if not jacobian else (z, log_det, jac)
 
     def _q(self, params, dtype):
         """Q of every layer, `(batch or 1, K, D, M)`."""
