@@ -70,7 +70,13 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
             K = 1, where it needs a Monte Carlo KL (a posterior flow, a
             prior without a closed-form KL, or `analytic_kl=False`).
             "auto" (default): "doubly_reparameterized" whenever log q enters
-            the loss as a Monte Carlo term, else "reparameterization".
+            the loss as a Monte Carlo term and its score ∇_z log q is cheap
+            (no posterior flow, or one with a closed-form Jacobian:
+            planar, Sylvester); else "reparameterization". A flow
+            without one (IAF, RealNVP) would need its Jacobian by
+            `batch_jacobian` every step, D backward passes: measured on
+            Fashion-MNIST with IAF, +0.28 nats at 10 epochs and +0.03 at
+            30 for a 1.6x slower fit (README), so it is opt-in there.
         seed: seed of the model's `SeedGenerator` (training noise).
         mmd_weight: λ_MMD ≥ 0 of the InfoVAE term, an MMD between the
             batch's posterior samples and prior draws added to the loss;
@@ -133,7 +139,9 @@ class VAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.Model):
         self.prior = priors_lib.get(prior, self.latent_dim, context_dim=self.condition_dim)
         self.posterior_flow = _layer(posterior_flow, "posterior_flow") if posterior_flow is not None else None
         monte_carlo_kl = not (self.analytic_kl and self.posterior_flow is None and self.prior.has_analytic_kl)
-        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, monte_carlo_kl)
+        cheap_score = self.posterior_flow is None or bool(getattr(self.posterior_flow, "closed_form_jacobian", False))
+        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, monte_carlo_kl,
+                                                cheap_score)
         self.posterior = DiagonalGaussian(self.latent_dim, name="posterior")
         self.decoder_head = DecoderHead(self.data_shape, self.likelihood.num_params, name="decoder_head")
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")

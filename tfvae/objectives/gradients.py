@@ -82,18 +82,22 @@ def dreg_factor(log_weights, beta=1.0, axis=0):
 ESTIMATORS = ("auto", "reparameterization", "doubly_reparameterized")
 
 
-def uses_dreg(estimator, k, monte_carlo_kl):
+def uses_dreg(estimator, k, monte_carlo_kl, cheap_score=True):
     """Whether a VAE trains with the path / DReG gradient: `estimator` is
     its `gradient_estimator` (one of `ESTIMATORS`), K its number of
     importance samples, `monte_carlo_kl` whether its K = 1 KL term is a
-    Monte Carlo estimate. "auto" chooses it whenever log q is a Monte Carlo
-    term of the loss. Raises ValueError for an unknown name, and for DReG
-    at K = 1 with an analytic KL (there is no log q term to estimate)."""
+    Monte Carlo estimate, `cheap_score` whether ∇_z log q costs no more
+    than a forward pass (a Gaussian posterior, or a posterior flow with a
+    closed-form Jacobian; a flow without one needs `batch_jacobian`, D
+    backward passes of the flow every step). "auto" chooses it whenever
+    log q is a Monte Carlo term of the loss and its score is cheap.
+    Raises ValueError for an unknown name, and for DReG at K = 1 with an
+    analytic KL (there is no log q term to estimate)."""
     if estimator not in ESTIMATORS:
         raise ValueError(f"Expected `gradient_estimator` to be one of {ESTIMATORS}. "
                          f"Received: gradient_estimator={estimator!r}")
     if estimator == "auto":
-        return k > 1 or monte_carlo_kl
+        return (k > 1 or monte_carlo_kl) and cheap_score
     if estimator == "reparameterization":
         return False
     if k == 1 and not monte_carlo_kl:
