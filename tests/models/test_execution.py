@@ -128,3 +128,17 @@ def test_no_xla_cluster_reaches_a_saved_model(tmp_path):
     assert not compiled
     loaded = tf.saved_model.load(path)
     assert "log_likelihood" in loaded.signatures
+
+
+@pytest.mark.parametrize("steps_per_execution", ["auto", 1])
+def test_the_training_step_is_traced_once(steps_per_execution, monkeypatch):
+    # Keras leaves the optimizer to build inside the first trace without a
+    # strategy, and a tf.function that creates variables is traced twice.
+    traces = []
+    train_step = tfvae.VAE.train_step
+    monkeypatch.setattr(tfvae.VAE, "train_step", lambda self, data: traces.append(1) or train_step(self, data))
+    vae = _vae(steps_per_execution=steps_per_execution)
+    assert not vae.optimizer.built
+    vae.fit(_data(300), batch_size=100, epochs=2, verbose=0)
+    assert len(traces) == 1
+    assert int(vae.optimizer.iterations) == 6
