@@ -23,7 +23,8 @@ def xla_fused():
 
     Without XLA, `log_prob` is several passes over its `(..., *event_shape)`
     operands (Bernoulli: a product, a softplus, a difference, the sum), each
-    over memory; XLA fuses them into one. The decoder's matrix products stay
+    over memory; XLA fuses them into one, over the event flattened to one
+    axis (tfvae's likelihoods are element-wise over it). The decoder's matrix products stay
     with TensorFlow's own kernels, faster on CPU than XLA's. Used by the
     importance-sampled log-likelihood, where the log-density of `S · batch`
     decoder outputs is 40% of the work. Ignored eagerly, within a
@@ -93,7 +94,7 @@ class Likelihood(keras.layers.Layer):
         if _fusable(self):
             fused = self.__dict__.get("_tfvae_xla_log_prob")
             if fused is None:
-                fused = tf.function(self._log_prob_repeated, jit_compile=True, autograph=False,
+                fused = tf.function(self._log_prob_repeated_flat, jit_compile=True, autograph=False,
                                     reduce_retracing=True)
                 object.__setattr__(self, "_tfvae_xla_log_prob", fused)   # not a tracked attribute
             return fused(x, params)
@@ -101,6 +102,17 @@ class Likelihood(keras.layers.Layer):
 
     def _log_prob_repeated(self, x, params):
         return self.log_prob(repeat_samples(x, tf.shape(params)[0] // tf.shape(x)[0]), params)
+
+    def _log_prob_repeated_flat(self, x, params):
+        # The fused form. tfvae's likelihoods are element-wise over the event,
+        # so it is flattened to one axis: x (1, b, D) broadcast against
+        # params (k, b, D, P). XLA:CPU's loop over one contiguous axis runs
+        # about twice as fast as over (H, W, C) with a trailing P axis.
+        b = tf.shape(x)[0]
+        flat_x = tf.reshape(tf.cast(x, tf.float32), [1, b, -1])
+        flat_params = tf.reshape(tf.cast(params, tf.float32), [-1, b, tf.shape(flat_x)[-1], tf.shape(params)[-1]])
+        flat_x = tf.broadcast_to(flat_x, tf.shape(flat_params)[:-1])
+        return tf.reshape(tf.reduce_sum(self.log_prob_elementwise(flat_x, flat_params), -1), [-1])
 
     def mean(self, params):
         """E[x | params], `(..., *event_shape)`."""
