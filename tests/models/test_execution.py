@@ -9,11 +9,11 @@ import tfvae
 from tfvae.models import _execution
 
 
-def _vae(**compile_kwargs):
+def _vae(optimizer=None, **compile_kwargs):
     keras.utils.set_random_seed(0)
     vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=2, encoder=tfvae.nets.MLP([16]),
                     decoder=tfvae.nets.MLP([16]), seed=0)
-    vae.compile(optimizer=keras.optimizers.Adam(1e-2), **compile_kwargs)
+    vae.compile(optimizer=optimizer or keras.optimizers.Adam(1e-2), **compile_kwargs)
     return vae
 
 
@@ -90,18 +90,39 @@ def test_auto_survives_a_keras_round_trip(tmp_path):
     assert int(loaded.optimizer.iterations) == 20
 
 
-def test_fused_update_gives_keras_weights():
-    """The step's optimizer update runs as one XLA cluster; eagerly Keras
-    applies it op by op: same weights to float rounding."""
+OPTIMIZERS = {
+    # plain Adam: TensorFlow's one-kernel update (`_fused_adam`)
+    "adam": (lambda: keras.optimizers.Adam(1e-2), "kernel"),
+    "adam_schedule": (lambda: keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-2, 3, 0.5)),
+                      "kernel"),
+    # anything else Keras has: one XLA cluster
+    "adam_amsgrad": (lambda: keras.optimizers.Adam(1e-2, amsgrad=True), "cluster"),
+    "adam_clipnorm": (lambda: keras.optimizers.Adam(1e-2, clipnorm=0.1), "cluster"),
+    "rmsprop": (lambda: keras.optimizers.RMSprop(1e-2), "cluster"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_fused_update_gives_keras_weights(name, monkeypatch):
+    """The step's optimizer update runs fused (Adam's kernel, or one XLA
+    cluster); eagerly Keras applies it op by op: same weights to float
+    rounding, same iteration count."""
+    from tfvae.models import _fused_adam
+
+    make, path = OPTIMIZERS[name]
+    kernel_calls = []
+    apply = _fused_adam.apply
+    monkeypatch.setattr(_fused_adam, "apply", lambda *a: kernel_calls.append(1) or apply(*a))
     x = _data(400)
-    fused, eager = _vae(), _vae(run_eagerly=True)
+    fused, eager = _vae(make()), _vae(make(), run_eagerly=True)
     fused.fit(x, batch_size=100, epochs=2, verbose=0)
     eager.fit(x, batch_size=100, epochs=2, verbose=0)
-    assert fused.__dict__.get("_tfvae_xla_clusters")          # the fused path ran
+    assert bool(kernel_calls) == (path == "kernel")                       # traced once, in the step
+    assert bool(fused.__dict__.get("_tfvae_xla_clusters")) == (path == "cluster")
     assert not eager.__dict__.get("_tfvae_xla_clusters")
+    assert int(fused.optimizer.iterations) == int(eager.optimizer.iterations) == 8
     for a, b in zip(_weights(fused), _weights(eager)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-
 
 
 def test_no_xla_cluster_reaches_a_saved_model(tmp_path):
@@ -111,7 +132,7 @@ def test_no_xla_cluster_reaches_a_saved_model(tmp_path):
     import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
-    vae = _vae()
+    vae = _vae(keras.optimizers.RMSprop(1e-2))   # Adam would take its fused kernel, no cluster
     x = _data(300)
     vae.fit(x, batch_size=100, epochs=1, verbose=0)
     vae.log_likelihood(x[:5], num_samples=4)

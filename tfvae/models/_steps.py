@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from tfvae._replicas import num_replicas as _num_replicas
 from tfvae._replicas import replica_sum
-from tfvae.models import _xla
+from tfvae.models import _fused_adam, _xla
 
 
 def replica_weight(batch_size):
@@ -96,21 +96,26 @@ def minimize(model, tape, loss, batch_size, variables=None):
 
 
 def _apply(model, optimizer, grads, variables):
-    """`optimizer.apply(grads, variables)`, as one XLA cluster (`_xla`) when the
-    step is not XLA-compiled and the optimizer is Keras's own.
+    """`optimizer.apply(grads, variables)`, fused when the step is not
+    XLA-compiled and the optimizer is Keras's own.
 
     Keras's optimizers update each variable with several element-wise ops
-    (Adam: about ten), each a pass over the variable in memory; compiled
-    together they become one fused loop per variable, the update XLA gives
-    a `jit_compile=True` step. The same arithmetic, so the same weights up
-    to float rounding. Optimizers from outside Keras are left alone (their
-    ops may have no XLA kernel).
+    (Adam: about ten), each a pass over the variable in memory. Plain Adam
+    runs as TensorFlow's one-kernel update (`_fused_adam`); any other Keras
+    optimizer (or Adam with AMSGrad, weight decay, clipping, EMA, ...) as
+    one XLA cluster (`_xla`), one fused loop per variable, the update XLA
+    gives a `jit_compile=True` step. The same arithmetic, so the same
+    weights up to float rounding. Optimizers from outside Keras are left
+    alone (their ops may have no XLA kernel).
     """
     if not (_xla.enabled(model) and type(optimizer).__module__.startswith("keras.")):
         optimizer.apply(grads, variables)
         return
     if not optimizer.built:
         optimizer.build(variables)
+    if _fused_adam.applies(optimizer, grads, variables):
+        _fused_adam.apply(optimizer, grads, variables)
+        return
     key = ("optimizer", id(optimizer), tuple(id(v) for v in variables))
     _xla.cluster(model, key, lambda g: optimizer.apply(g, variables))(list(grads))
 
