@@ -19,7 +19,7 @@ import tfvae  # first: it quiets TensorFlow's start-up logs
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from _tables import add_gradient_estimator_argument, print_gains  # noqa: E402
+from _tables import add_gradient_estimator_argument, make_vae, print_gains  # noqa: E402
 
 F = tfvae.flows
 P = tfvae.priors
@@ -43,9 +43,10 @@ def variants(latent_dim):
 
 def run(name, kwargs, args, train, x_test):
     keras.utils.set_random_seed(args.seed)
-    vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=args.latent_dim, encoder=tfvae.nets.MLP([256, 128]),
-                    decoder=tfvae.nets.MLP([128, 256]), likelihood="bernoulli", seed=args.seed,
-                    gradient_estimator=args.gradient_estimator, **kwargs)
+    vae = make_vae(lambda estimator: tfvae.VAE(
+        input_shape=(8, 8, 1), latent_dim=args.latent_dim, encoder=tfvae.nets.MLP([256, 128]),
+        decoder=tfvae.nets.MLP([128, 256]), likelihood="bernoulli", seed=args.seed,
+        gradient_estimator=estimator, **kwargs), args.gradient_estimator)
     vae.compile(optimizer=keras.optimizers.Adam(args.lr), jit_compile=True)
     start = time.perf_counter()
     vae.fit(train, epochs=args.epochs, verbose=0, callbacks=[tfvae.callbacks.KLWarmup(epochs=args.warmup)])

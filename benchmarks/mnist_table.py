@@ -50,7 +50,7 @@ import tfvae  # first: it quiets TensorFlow's start-up logs
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from _tables import add_gradient_estimator_argument, mean_and_stderr, paired_gain, print_gains  # noqa: E402
+from _tables import add_gradient_estimator_argument, make_vae, mean_and_stderr, paired_gain, print_gains  # noqa: E402
 from vs_pythae import pythae_nets  # noqa: E402
 
 F = tfvae.flows
@@ -109,9 +109,10 @@ PYTHAE = {
 
 def run_tfvae(name, args, x_train, x_val, x_test):
     keras.utils.set_random_seed(args.seed)
-    vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP(list(ENCODER)),
-                    decoder=tfvae.nets.MLP(list(DECODER)), likelihood="bernoulli", seed=args.seed,
-                    gradient_estimator=args.gradient_estimator, **tfvae_variants()[name])
+    vae = make_vae(lambda estimator: tfvae.VAE(
+        input_shape=(28, 28, 1), latent_dim=LATENT, encoder=tfvae.nets.MLP(list(ENCODER)),
+        decoder=tfvae.nets.MLP(list(DECODER)), likelihood="bernoulli", seed=args.seed,
+        gradient_estimator=estimator, **tfvae_variants()[name]), args.gradient_estimator)
     vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
     keep_best = dict()
     if len(x_val):
