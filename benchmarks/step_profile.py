@@ -18,7 +18,7 @@ rows interleaved, so the ratios compare like with like:
     forward             the loss (`compute_bound`), inside a `tf.function`
     + backward          and its gradient
     + optimizer         and Adam's update as tfvae applies it (without XLA in
-                        the step, the update alone is one XLA cluster): a bare
+                        the step, TensorFlow's one-kernel Adam update): a bare
                         training step
     + metrics (step)    `vae.train_step`: also Keras metrics and the replica logic
     fit, spe 1          `vae.fit` for `--steps` steps with
