@@ -64,6 +64,10 @@ def test_layer_warmup_anneals_each_layer_and_scales_its_kl_in_the_loss(binary):
     assert float(loss) == pytest.approx(float(expected), rel=1e-5)
     with pytest.raises(ValueError, match="non-empty sequence of non-negative integers"):
         tfvae.callbacks.LayerKLWarmup(epochs=(1, -1))
+    iwae = _hvae(num_importance_samples=3)          # DReG assumes one β for all layers
+    iwae.compile(optimizer="adam")
+    with pytest.raises(ValueError, match="DReG gradient of an IWAE bound assumes one"):
+        iwae.fit(binary[:64], batch_size=32, epochs=1, verbose=0, callbacks=[tfvae.callbacks.LayerKLWarmup((1, 2))])
 
 
 def test_sampling_encoding_decoding_and_keras_round_trip(binary, tmp_path):

@@ -38,7 +38,7 @@ def top_down(model, z_above, l, training=False):
     return model.p_heads[l](model.down_nets[l](z_above, training=training))
 
 
-def posterior(model, x, k, seed, training=False, deterministic=False):
+def posterior(model, x, k, seed, training=False, deterministic=False, gradient_scale=None):
     """Draws z_l ~ q for every layer and scores them.
 
     Args:
@@ -47,6 +47,11 @@ def posterior(model, x, k, seed, training=False, deterministic=False):
         seed: `(2,)` int seed.
         deterministic: use every conditional's mean instead of a draw (the
             posterior means `encode` returns; log-densities still computed).
+        gradient_scale: None, or (bottom-up inference) a
+            `tfvae.objectives.GradientScale` for the path / DReG gradient:
+            every term then sees the samples through it, and log q keeps
+            only its gradient through the samples (`_path_log_q`). Values
+            are unchanged.
     Returns:
         `(zs, log_q, log_p)`: lists over layers (bottom first) of
         z_l `(k·b, d_l)`, log q(z_l | ·) `(k·b,)` and log p(z_l | z_{l+1})
@@ -65,7 +70,15 @@ def posterior(model, x, k, seed, training=False, deterministic=False):
             loc, scale = model.q_heads[l](features)
             zs[l] = _draw(loc, scale, seeds[l], deterministic)
             log_q[l] = normal_log_prob(zs[l], loc, scale)
+        if gradient_scale is not None:
+            # The sampling chain above keeps the raw draws, so a gradient
+            # reaching z_1 through z_2's draw is scaled once, at z_2.
+            zs = [gradient_scale(z) for z in zs]
+            log_q = _path_log_q(model, _repeat(h, k), zs, training)
     else:  # ladder: a deterministic upward pass, then a stochastic downward one
+        if gradient_scale is not None:
+            raise ValueError("Path / DReG gradients need the posterior's parameters apart from the generative "
+                             "model's; ladder inference shares the top-down networks.")
         d = [h]
         for l in range(1, num_layers):
             d.append(model.up_nets[l - 1](d[-1], training=training))
@@ -82,6 +95,31 @@ def posterior(model, x, k, seed, training=False, deterministic=False):
         log_p.append(normal_log_prob(zs[l], loc, scale))
     log_p.append(model.prior.log_prob(zs[-1]))
     return zs, log_q, log_p
+
+
+def _bottom_up_log_q(model, features, zs, training):
+    """log q(z_l | z_{l−1}) of given samples, bottom-up: `(k·b,)` per layer;
+    `features` are the encoder's, repeated per sample."""
+    out = []
+    for l, z in enumerate(zs):
+        if l > 0:
+            features = model.up_nets[l - 1](zs[l - 1], training=training)
+        loc, scale = model.q_heads[l](features)
+        out.append(normal_log_prob(z, loc, scale))
+    return out
+
+
+def _path_log_q(model, features, zs, training):
+    """log q's values, with the gradient through the samples `zs` alone.
+
+    log q_φ(z) − [log q_φ(z̄) − stop(log q_φ(z̄))], z̄ = stop(z): the bracket
+    is zero with gradient ∂log q_φ/∂φ at fixed z (the score, also through
+    each q(z_l | z_{l−1})'s dependence on φ at fixed z_{l−1}), so what is
+    left is the path derivative through z_1..z_L, as for `tfvae.VAE`.
+    """
+    live = _bottom_up_log_q(model, features, zs, training)
+    fixed = _bottom_up_log_q(model, features, [tf.stop_gradient(z) for z in zs], training)
+    return [a - (b - tf.stop_gradient(b)) for a, b in zip(live, fixed)]
 
 
 def prior_sample(model, n, seed, temperature=1.0):

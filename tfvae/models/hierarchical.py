@@ -17,6 +17,7 @@ from tfvae.models.vae import _layer
 from tfvae.nets._validate import activation_name, nonnegative_float, positive_int, positive_int_tuple
 from tfvae.nets.mlp import MLP
 from tfvae.objectives.bounds import iwae_bound
+from tfvae.objectives.gradients import GradientScale, dreg_factor, uses_dreg
 from tfvae.posteriors.gaussian import DiagonalGaussian
 
 INFERENCE = ("bottom_up", "ladder")
@@ -37,8 +38,10 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
                          −log (1/K) Σ_k p(x | z_1^(k)) exp(Σ_l β_l r_l^(k))        K > 1
     with β_l = `beta` × the layer's warm-up factor (`beta_weight` is annealed
     by `KLWarmup` / `CyclicalKLAnnealing`, `layer_beta_weight` (L,) by
-    `LayerKLWarmup`). K > 1 trains the IWAE bound across all layers (plain
-    reparameterised gradients). All metrics are nats per example.
+    `LayerKLWarmup`). K > 1 trains the IWAE bound across all layers. With
+    bottom-up inference the encoder's gradient is by default the path /
+    doubly-reparameterised one (see `gradient_estimator`). All metrics are
+    nats per example.
 
     Args:
         input_shape: shape of one example, `(H, W, C)` or `(D,)`.
@@ -52,6 +55,15 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
             the upward g_l and the top-down networks).
         beta: target KL weight β.
         num_importance_samples: K.
+        gradient_estimator: "auto" (default) or "doubly_reparameterized":
+            with bottom-up inference, the path gradient of log q through
+            the samples alone ("sticking the landing" at K = 1, DReG with
+            the factor w̃_k(1 − β + β w̃_k) at K > 1; see
+            `tfvae.objectives.gradients`); "reparameterization": the plain
+            gradient. Ladder inference shares the top-down networks between
+            q and p, so "auto" is the plain gradient there and
+            "doubly_reparameterized" is refused. At K > 1 DReG assumes one β
+            for all layers, so `LayerKLWarmup` refuses such a model.
         seed: seed of the model's `SeedGenerator`.
 
     Raises:
@@ -65,7 +77,7 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
 
     def __init__(self, input_shape, latent_dims=(32, 16), encoder=None, decoder=None, likelihood="bernoulli",
                  prior="normal", inference="bottom_up", hidden_units=(256, 256), activation="tanh", beta=1.0,
-                 num_importance_samples=1, seed=None, **kwargs):
+                 num_importance_samples=1, gradient_estimator="auto", seed=None, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = positive_int_tuple(input_shape, "input_shape")
         if len(self.data_shape) not in (1, 3):
@@ -79,7 +91,15 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
         self.beta = nonnegative_float(beta, "beta")
         self.num_importance_samples = positive_int(num_importance_samples, "num_importance_samples")
         self.seed = seed
-        self.free_bits, self.doubly_reparameterized = 0.0, False  # BoundTrainer's attributes
+        self.free_bits = 0.0  # BoundTrainer's attribute
+        self.gradient_estimator = gradient_estimator
+        if gradient_estimator == "doubly_reparameterized" and inference == "ladder":
+            raise ValueError("gradient_estimator='doubly_reparameterized' needs the posterior's parameters apart "
+                             "from the generative model's; ladder inference shares the top-down networks. Use "
+                             "inference='bottom_up' or gradient_estimator='reparameterization'.")
+        # log q is always a Monte Carlo term here; its score is a forward pass.
+        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, True,
+                                                cheap_score=inference == "bottom_up")
         self.latent_dim = self.latent_dims[0]
         num_layers = len(self.latent_dims)
         self.encoder = _layer(encoder, "encoder") if encoder is not None else MLP([512, 256], name="encoder")
@@ -126,10 +146,11 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
         """`z_1 (N, d_1) -> (N, *input_shape, P)` likelihood parameters."""
         return self.decoder_head(self.decoder(z1, training=training))
 
-    def layer_terms(self, x, k, seed, training=False):
-        """log p(x|z_1) `(k, b)` and per-layer lists of log q, log p `(k, b)`."""
+    def layer_terms(self, x, k, seed, training=False, gradient_scale=None):
+        """log p(x|z_1) `(k, b)` and per-layer lists of log q, log p `(k, b)`;
+        `gradient_scale`: see `_hierarchy.posterior`."""
         b = tf.shape(x)[0]
-        zs, log_q, log_p = _hierarchy.posterior(self, x, k, seed, training)
+        zs, log_q, log_p = _hierarchy.posterior(self, x, k, seed, training, gradient_scale=gradient_scale)
         log_px = self.likelihood.log_prob_repeated(x, self.decoder_params(zs[0], training))
         shape = lambda t: tf.reshape(t, [k, b])  # noqa: E731
         return shape(log_px), [shape(t) for t in log_q], [shape(t) for t in log_p]
@@ -144,7 +165,8 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
     def compute_bound(self, x, seed, training, condition=None):
         """The scalar loss and per-example metrics (see the class docstring)."""
         k = self.num_importance_samples
-        log_px, log_q, log_p = self.layer_terms(x, k, seed, training)
+        scale = GradientScale() if training and self.doubly_reparameterized else None
+        log_px, log_q, log_p = self.layer_terms(x, k, seed, training, gradient_scale=scale)
         ratios = [p - q for p, q in zip(log_p, log_q)]
         reconstruction = tf.reduce_mean(log_px, 0)
         kls = [-tf.reduce_mean(r, 0) for r in ratios]
@@ -152,6 +174,9 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
         values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
         values.update({f"kl_z{l + 1}": v for l, v in enumerate(kls)})
         betas = tf.cast(self.beta_weight, tf.float32) * tf.cast(self.layer_beta_weight, tf.float32)
+        if scale is not None:  # DReG (one β for all layers at K > 1); at K = 1 the path derivative
+            log_w = log_px + tf.add_n([betas[l] * r for l, r in enumerate(ratios)])
+            scale.factor = tf.reshape(dreg_factor(log_w, tf.cast(self.beta_weight, tf.float32)), [-1, 1])
         if k == 1:
             loss = -tf.reduce_mean(reconstruction - tf.add_n([betas[l] * v for l, v in enumerate(kls)]))
         else:
@@ -213,7 +238,8 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
             likelihood=keras.saving.serialize_keras_object(self.likelihood),
             prior=keras.saving.serialize_keras_object(self.prior), inference=self.inference,
             hidden_units=list(self.hidden_units), activation=self.activation, beta=self.beta,
-            num_importance_samples=self.num_importance_samples, seed=self.seed)
+            num_importance_samples=self.num_importance_samples, gradient_estimator=self.gradient_estimator,
+            seed=self.seed)
         return config
 
     @classmethod

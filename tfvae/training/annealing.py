@@ -122,4 +122,8 @@ class LayerKLWarmup(_StepSchedule):
         n = int(self.model.layer_beta_weight.shape[0])
         if len(self.epochs) != n:
             raise ValueError(f"LayerKLWarmup got {len(self.epochs)} warm-up lengths for a model with {n} layers.")
+        if getattr(self.model, "doubly_reparameterized", False) and getattr(self.model, "num_importance_samples", 1) > 1:
+            raise ValueError("LayerKLWarmup gives the layers different KL weights, and the DReG gradient of an IWAE "
+                             "bound assumes one; build the model with gradient_estimator='reparameterization' "
+                             "(or warm up all layers together with KLWarmup).")
         super().on_train_begin(logs)
