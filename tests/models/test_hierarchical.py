@@ -127,6 +127,7 @@ def test_saved_model_signatures_match_the_keras_model(binary, tmp_path):
     ({"inference": "top_down"}, r"Expected `inference` to be one of \('bottom_up', 'ladder'\)"),
     ({"num_importance_samples": 0}, r"Expected `num_importance_samples` to be a positive integer"),
     ({"beta": -1.0}, r"Expected `beta` to be a non-negative number"),
+    ({"gradient_estimator": "dreg", "inference": "ladder"}, r"Expected `gradient_estimator` to be one of"),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

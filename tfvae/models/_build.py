@@ -5,8 +5,7 @@ Without a strategy, Keras 3's TensorFlow trainer skips its symbolic build
 and leaves the optimizer to build itself inside the first traced training
 step. A `tf.function` whose first trace creates variables is traced a
 second time without them, so every model paid two traces of its training
-step (a third of the first epoch of a planar-flow VAE on the
-Fashion-MNIST benchmark). tfvae models create every weight in `__init__`,
+step. tfvae models create every weight in `__init__`,
 so `ReplicaSafeBuild` builds the optimizer on their variables first and
 the step is traced once.
 

@@ -97,9 +97,9 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
             raise ValueError("gradient_estimator='doubly_reparameterized' needs the posterior's parameters apart "
                              "from the generative model's; ladder inference shares the top-down networks. Use "
                              "inference='bottom_up' or gradient_estimator='reparameterization'.")
-        # log q is always a Monte Carlo term here; its score is a forward pass.
-        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples, True,
-                                                cheap_score=inference == "bottom_up")
+        # log q is always a Monte Carlo term here (ladder: plain, see above).
+        self.doubly_reparameterized = uses_dreg(gradient_estimator, self.num_importance_samples,
+                                                True) and inference == "bottom_up"
         self.latent_dim = self.latent_dims[0]
         num_layers = len(self.latent_dims)
         self.encoder = _layer(encoder, "encoder") if encoder is not None else MLP([512, 256], name="encoder")
