@@ -23,8 +23,8 @@ def flow_sample_and_score(flow, u, base_log_prob, context=None):
     """Runs the flow on base samples and returns its sample, log q and score.
 
     Args:
-        flow: a tfvae flow, `(u (N, D), context) -> (z, log_det (N,))`;
-            its `closed_form_jacobian` picks how J is computed.
+        flow: a tfvae vector flow; its `forward_and_jacobian` gives J (in
+            closed form or by `batch_jacobian`).
         u: `(N, D)` base samples (differentiable: the path to the weights).
         base_log_prob: `u (N, D) -> (N,)`, log q_0(u) with q_0's weights
             held constant (gradient only through u).
@@ -33,22 +33,12 @@ def flow_sample_and_score(flow, u, base_log_prob, context=None):
         z `(N, D)` (differentiable), and the value of log q(z) `(N,)` and
         the score s `(N, D)` at fixed weights, both without gradient.
     """
-    kwargs = {} if context is None else {"context": context}
-    if flow.closed_form_jacobian:
-        with tf.GradientTape() as tape:
-            tape.watch(u)
-            z, log_det, jacobian = flow.forward_and_jacobian(u, **kwargs)
-            log_q = base_log_prob(u) - log_det
-        v = tape.gradient(log_q, u)
-    else:
-        # One forward pass for both the bracket's gradient and J.
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(u)
-            z, log_det = flow(u, **kwargs)
-            log_q = base_log_prob(u) - log_det
-        v = tape.gradient(log_q, u)
-        jacobian = tape.batch_jacobian(z, u)
-        del tape
+    # One forward pass gives z, the log-det (for the bracket's gradient) and J.
+    with tf.GradientTape() as tape:
+        tape.watch(u)
+        z, log_det, jacobian = flow.forward_and_jacobian(u, context=context)
+        log_q = base_log_prob(u) - log_det
+    v = tape.gradient(log_q, u)
     score = tf.linalg.solve(tf.linalg.matrix_transpose(jacobian), v[..., None])[..., 0]
     return z, tf.stop_gradient(log_q), tf.stop_gradient(score)
 
