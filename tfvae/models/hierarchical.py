@@ -174,14 +174,14 @@ class HierarchicalVAE(BoundTrainer, _inputs.CheckedFit, ReplicaSafeBuild, keras.
         values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
         values.update({f"kl_z{l + 1}": v for l, v in enumerate(kls)})
         betas = tf.cast(self.beta_weight, tf.float32) * tf.cast(self.layer_beta_weight, tf.float32)
+        log_w = log_px + tf.add_n([betas[l] * r for l, r in enumerate(ratios)])   # β-weighted (k, b)
         if scale is not None:  # DReG (one β for all layers at K > 1); at K = 1 the path derivative
-            log_w = log_px + tf.add_n([betas[l] * r for l, r in enumerate(ratios)])
             scale.factor = tf.reshape(dreg_factor(log_w, tf.cast(self.beta_weight, tf.float32)), [-1, 1])
         if k == 1:
             loss = -tf.reduce_mean(reconstruction - tf.add_n([betas[l] * v for l, v in enumerate(kls)]))
         else:
             values["iwae"] = iwae_bound(log_px + tf.add_n(ratios))
-            loss = -tf.reduce_mean(iwae_bound(log_px + tf.add_n([betas[l] * r for l, r in enumerate(ratios)])))
+            loss = -tf.reduce_mean(iwae_bound(log_w))
         return loss, values
 
     # -- public methods ----------------------------------------------------------
