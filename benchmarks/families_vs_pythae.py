@@ -1,15 +1,15 @@
 """WAE-MMD, InfoVAE-MMD and β-TCVAE against pythae's, with the plain VAE as reference, at one budget.
 
     python benchmarks/families_vs_pythae.py --data-dir /usr/share/datasets/fashion-mnist \\
-        --pythae-python /path/to/python-with-pythae          # ~15-20 minutes on 2 cores
+        --pythae-python /path/to/python-with-pythae          # ~10 minutes on 2 cores (3 seeds)
     python benchmarks/families_vs_pythae.py --quick          # smoke run; tfvae rows only without pythae
 
-Budget, the same for every row: `--train-examples` (default 20000) of the
+Budget, the same for every row: `--train-examples` (default 55000) of the
 Fashion-MNIST training images, binarised once per seed (x ~ Bernoulli(grey
 level), numpy seed = the training seed), MLP encoder 784-512 -> latent 16,
-decoder 16-512-784 (ReLU, pythae's default MLP sizes; `vs_pythae.pythae_nets`
+decoder 16-512-784 (ReLU, pythae's default MLP sizes; `_pythae_nets.pythae_nets`
 on the pythae side), Bernoulli likelihood ("bce"), batch 100, Adam 1e-3,
-`--epochs` epochs, no warm-up, the last epoch's weights. Each (library,
+`--epochs` (default 5) epochs, no warm-up, the last epoch's weights. Each (library,
 model) trains in its own process (pythae's in `--pythae-python`), which saves
 the test images' encoder means (and log-variances), the decoder's logits at
 those means and at fixed prior draws z ~ N(0, I) (the same draws for every
@@ -112,6 +112,25 @@ def build_tfvae(variant, args, dataset_size):
     return tfvae.VAE(**nets)
 
 
+def torch_linear_init(model, seed):
+    """Re-draw every `Dense` layer's weights as PyTorch's `nn.Linear` does by default.
+
+    Kernel and bias ~ U(−1/√fan_in, 1/√fan_in) (`kaiming_uniform_(a=√5)` for the
+    kernel, the same bound for the bias), where Keras draws the kernel
+    Glorot-uniform, U(±√(6 / (fan_in + fan_out))), and zero biases. Only the
+    initial values change; `--tfvae-init torch` isolates this difference.
+    """
+    import keras
+
+    rng = np.random.default_rng(10_000 + seed)
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.Dense):
+            bound = 1.0 / math.sqrt(layer.kernel.shape[0])
+            layer.kernel.assign(rng.uniform(-bound, bound, layer.kernel.shape).astype("float32"))
+            if layer.bias is not None:
+                layer.bias.assign(rng.uniform(-bound, bound, layer.bias.shape).astype("float32"))
+
+
 def tfvae_worker(variant, data, args):
     sys.path.insert(0, os.path.dirname(HERE))
     import tfvae
@@ -121,6 +140,8 @@ def tfvae_worker(variant, data, args):
     keras.utils.set_random_seed(args.seed)
     train, test = data["train"], data["test"]
     model = build_tfvae(variant, args, len(train))
+    if args.tfvae_init == "torch":
+        torch_linear_init(model, args.seed)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     start = time.perf_counter()
     model.fit(tfvae.data.from_numpy(train, batch_size=BATCH, shuffle=True, seed=args.seed), epochs=args.epochs,
@@ -231,7 +252,7 @@ def _run_worker(python, library, variant, args, data_path, out_path):
     cmd = [python, os.path.abspath(__file__), "--worker", f"{library}:{variant}", "--data", data_path,
            "--out", out_path]
     for flag in ("epochs", "seed", "num_samples", "ll_examples", "kernel", "wae_lambda", "info_alpha",
-                 "info_lambda", "tc_beta"):
+                 "info_lambda", "tc_beta", "tfvae_init"):
         cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -330,9 +351,9 @@ def parse_args(argv=None):
     parser.add_argument("--pythae-python", default=None,
                         help="a Python with pythae and torch (default: this one, if it has them; else skipped)")
     parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--train-examples", type=int, default=20_000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="default 0 1 2 (0 with --quick)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--train-examples", type=int, default=55_000)
     parser.add_argument("--test-examples", type=int, default=10_000, help="test images for recon (and MMD, TC)")
     parser.add_argument("--mmd-examples", type=int, default=2000)
     parser.add_argument("--tc-examples", type=int, default=1000)
@@ -345,6 +366,8 @@ def parse_args(argv=None):
     parser.add_argument("--info-alpha", type=float, default=0.0)
     parser.add_argument("--info-lambda", type=float, default=1000.0)
     parser.add_argument("--tc-beta", type=float, default=6.0)
+    parser.add_argument("--tfvae-init", choices=("keras", "torch"), default="keras",
+                        help="tfvae's Dense weights: Keras's defaults, or re-drawn as PyTorch's nn.Linear")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 500 train / 200 test images, 1 epoch, small metric sets")
     parser.add_argument("--json", default=None, help="also write the summary here")
@@ -352,6 +375,8 @@ def parse_args(argv=None):
         parser.add_argument(hidden, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)  # the worker's
     args = parser.parse_args(argv)
+    if args.seeds is None:
+        args.seeds = [0] if args.quick else [0, 1, 2]
     if args.quick:
         args.epochs, args.train_examples, args.test_examples = 1, 500, 200
         args.mmd_examples = args.tc_examples = args.fid_samples = 200
@@ -428,7 +453,9 @@ def report(results, skipped, args, source, accuracy):
     print(f"\n{source}, binarised per seed; {args.train_examples} training images, {args.epochs} epochs, batch "
           f"{BATCH}, Adam 1e-3, MLP 784-{HIDDEN}-{LATENT} / {LATENT}-{HIDDEN}-784, Bernoulli; seeds {seeds}"
           f"{' (mean ± sd over seeds)' if len(seeds) > 1 else ''}")
-    print(f"kernel {args.kernel}; wae λ = {args.wae_lambda:g}; infovae α = {args.info_alpha:g}, "
+    init = "Keras defaults (Glorot-uniform, zero bias)" if args.tfvae_init == "keras" else \
+        "PyTorch's nn.Linear, U(±1/√fan_in)"
+    print(f"tfvae init: {init}; kernel {args.kernel}; wae λ = {args.wae_lambda:g}; infovae α = {args.info_alpha:g}, "
           f"λ = {args.info_lambda:g}; tcvae β (TC weight) = {args.tc_beta:g}")
     print(f"recon: log p(x|z = encoder mean) on {args.test_examples} test images; MMD²: {args.mmd_examples} "
           f"encoder means vs N(0, I); FID/KID: {args.fid_samples} prior samples vs the test images (classifier "

@@ -53,6 +53,20 @@ def test_tfvae_models_map_the_pythae_parameters(bench):
     assert (vae.beta, vae.mmd_weight, vae.kl_decomposition) == (1.0, 0.0, None)
 
 
+def test_torch_linear_init_draws_every_dense_within_pytorchs_bound(bench):
+    args = bench.parse_args([])
+    assert args.seeds == [0, 1, 2] and bench.parse_args(["--quick"]).seeds == [0]
+    vae = bench.build_tfvae("vae", args, 1000)
+    dense = [layer for layer in vae._flatten_layers() if layer.__class__.__name__ == "Dense"]
+    assert len(dense) == 4       # encoder 784-512, posterior head, decoder 16-512, likelihood head
+    bench.torch_linear_init(vae, seed=0)
+    for layer in dense:
+        bound = 1.0 / math.sqrt(layer.kernel.shape[0])
+        for w in (layer.kernel.numpy(), layer.bias.numpy()):
+            assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound   # fills U(±1/√fan_in)
+            assert abs(w.std() - bound / math.sqrt(3)) < 0.1 * bound              # the uniform's sd
+
+
 @pytest.mark.slow  # four tfvae workers (each a fresh TensorFlow process) and the scoring: 25-40 s
 def test_quick_run_without_pythae(bench, monkeypatch, capsys):
     monkeypatch.setattr(bench, "pythae_interpreter", lambda args: None)
