@@ -79,3 +79,17 @@ def test_evaluate_is_repeatable_and_leaves_the_training_noise_alone():
     b.fit(X, epochs=1, batch_size=4, verbose=0, shuffle=False)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("user_setting", [None, True, False])
+def test_streamed_checks_turn_the_autotune_model_off_unless_the_dataset_chose(user_setting):
+    from tfvae.models._inputs import validated_dataset
+
+    ds = tf.data.Dataset.from_tensor_slices(X).batch(2).prefetch(tf.data.AUTOTUNE)
+    if user_setting is not None:
+        options = tf.data.Options()
+        options.autotune.enabled = user_setting
+        ds = ds.with_options(options)
+    checked = validated_dataset(ds, (4,), None, "VAE")
+    assert checked.options().autotune.enabled is (False if user_setting is None else user_setting)
+    np.testing.assert_array_equal(np.concatenate(list(checked.as_numpy_iterator())), X)   # same batches
