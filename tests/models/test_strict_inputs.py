@@ -2,6 +2,7 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -93,3 +94,30 @@ def test_streamed_checks_turn_the_autotune_model_off_unless_the_dataset_chose(us
     checked = validated_dataset(ds, (4,), None, "VAE")
     assert checked.options().autotune.enabled is (False if user_setting is None else user_setting)
     np.testing.assert_array_equal(np.concatenate(list(checked.as_numpy_iterator())), X)   # same batches
+
+
+def test_fit_on_arrays_trains_on_kerass_own_batches_with_the_autotune_model_off():
+    from tfvae.models._inputs import arrays_as_dataset
+
+    rng = np.random.default_rng(1)
+    x = (rng.random((10, 4)) > 0.5).astype("float32")
+    dataset, y, args, kwargs = arrays_as_dataset(x, None, (3,), {"epochs": 2})
+    assert (y, args, kwargs["epochs"], kwargs["validation_batch_size"], kwargs["shuffle"]) == (None, (), 2, 3, False)
+    assert dataset.options().autotune.enabled is False and int(dataset.cardinality()) == 4   # ceil(10 / 3)
+    (batches,) = [list(dataset.as_numpy_iterator())]
+    assert [len(b) for b in batches] == [3, 3, 3, 1]        # x alone, as Keras yields it without y
+    rows = np.concatenate(batches)
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, x))                                  # a permutation
+    assert arrays_as_dataset(x, None, (), {"validation_split": 0.2})[0] is x                 # Keras splits first
+
+    # The same weights as Keras's own fit on the arrays (which builds its pipeline with the model on).
+    weights = []
+    for fit in (lambda m: m.fit(x, batch_size=3, epochs=2, verbose=0),
+                lambda m: keras.Model.fit(m, x, batch_size=3, epochs=2, verbose=0)):
+        keras.utils.set_random_seed(0)
+        model = _vae()
+        model.compile(optimizer="adam", steps_per_execution=1)
+        fit(model)
+        weights.append([w.numpy() for w in model.trainable_weights])
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
