@@ -101,14 +101,17 @@ def test_fit_on_arrays_trains_on_kerass_own_batches_with_the_autotune_model_off(
 
     rng = np.random.default_rng(1)
     x = (rng.random((10, 4)) > 0.5).astype("float32")
-    dataset, y, args, kwargs = arrays_as_dataset(x, None, (3,), {"epochs": 2})
+    dataset, y, args, kwargs = arrays_as_dataset("fit", x, None, (3,), {"epochs": 2})
     assert (y, args, kwargs["epochs"], kwargs["validation_batch_size"], kwargs["shuffle"]) == (None, (), 2, 3, False)
     assert dataset.options().autotune.enabled is False and int(dataset.cardinality()) == 4   # ceil(10 / 3)
     (batches,) = [list(dataset.as_numpy_iterator())]
     assert [len(b) for b in batches] == [3, 3, 3, 1]        # x alone, as Keras yields it without y
     rows = np.concatenate(batches)
     assert sorted(map(tuple, rows)) == sorted(map(tuple, x))                                  # a permutation
-    assert arrays_as_dataset(x, None, (), {"validation_split": 0.2})[0] is x                 # Keras splits first
+    assert arrays_as_dataset("fit", x, None, (), {"validation_split": 0.2})[0] is x          # Keras splits first
+    ordered, _, _, kwargs = arrays_as_dataset("evaluate", x, None, (4,), {"return_dict": True})
+    assert kwargs == {"return_dict": True} and ordered.options().autotune.enabled is False
+    np.testing.assert_array_equal(np.concatenate(list(ordered.as_numpy_iterator())), x)      # not shuffled
 
     # The same weights as Keras's own fit on the arrays (which builds its pipeline with the model on).
     weights = []
@@ -121,3 +124,6 @@ def test_fit_on_arrays_trains_on_kerass_own_batches_with_the_autotune_model_off(
         weights.append([w.numpy() for w in model.trainable_weights])
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
+    # and the same numbers from evaluate (the seed states are where Keras's own call finds them)
+    ours = model.evaluate(x, batch_size=3, verbose=0, return_dict=True)
+    assert ours == keras.Model.evaluate(model, x, batch_size=3, verbose=0, return_dict=True)

@@ -107,35 +107,41 @@ def without_autotune_model(ds):
     return ds.with_options(options)
 
 
-def arrays_as_dataset(x, y, args, kwargs):
-    """`fit`'s in-memory training arrays as the `tf.data` pipeline Keras would
-    build from them, with the autotuning model off (`without_autotune_model`).
+def arrays_as_dataset(method, x, y, args, kwargs):
+    """In-memory arrays given to `fit` or `evaluate` as the `tf.data` pipeline
+    Keras would build from them, with the autotuning model off
+    (`without_autotune_model`).
 
     Same batches in the same order: the dataset is Keras's own
-    (`ArrayDataAdapter`, with `fit`'s `batch_size`, `shuffle`,
-    `sample_weight`, `class_weight` and `steps_per_epoch`), and its length
-    is kept, so callbacks and the progress bar see the same step count.
-    Returns `(x, y, args, kwargs)` for `keras.Model.fit`; anything else
-    (datasets, generators, `validation_split`, which Keras applies to the
-    arrays first) is returned as given.
+    (`ArrayDataAdapter`, with the call's `batch_size`, `sample_weight` and
+    step count, and for `fit` its `shuffle` and `class_weight`), and its
+    length is kept, so callbacks and the progress bar see the same step
+    count. Returns `(x, y, args, kwargs)` for `keras.Model.<method>`;
+    anything else (datasets, generators, `validation_split`, which Keras
+    applies to the arrays first) is returned as given.
     """
     from keras.src.trainers.data_adapters import array_data_adapter
 
-    call = inspect.signature(keras.Model.fit).bind_partial(None, x, y, *args, **kwargs)
+    call = inspect.signature(getattr(keras.Model, method)).bind_partial(None, x, y, *args, **kwargs)
     given = dict(call.arguments)
     given.pop("self")
+    given.update(given.pop("kwargs", {}))
     if x is None or given.get("validation_split") or isinstance(x, tf.data.Dataset) or \
             not array_data_adapter.can_convert_arrays((x, y, given.get("sample_weight"))):
         return x, y, args, kwargs
+    training = method == "fit"
     batch_size = given.pop("batch_size", None)
     adapter = array_data_adapter.ArrayDataAdapter(
-        x, y, sample_weight=given.pop("sample_weight", None), class_weight=given.pop("class_weight", None),
-        shuffle=given.pop("shuffle", True), batch_size=batch_size, steps=given.get("steps_per_epoch"))
+        x, y, sample_weight=given.pop("sample_weight", None),
+        class_weight=given.pop("class_weight", None) if training else None,
+        shuffle=given.pop("shuffle", True) if training else False, batch_size=batch_size,
+        steps=given.get("steps_per_epoch" if training else "steps"))
     dataset = adapter.get_tf_dataset().apply(tf.data.experimental.assert_cardinality(adapter.num_batches))
     given.pop("x"), given.pop("y", None)
-    # Validation arrays are batched by `validation_batch_size or batch_size`.
-    given["validation_batch_size"] = given.get("validation_batch_size") or batch_size
-    given["shuffle"] = False   # the dataset is shuffled; Keras would warn that it ignores `shuffle`
+    if training:
+        # Validation arrays are batched by `validation_batch_size or batch_size`.
+        given["validation_batch_size"] = given.get("validation_batch_size") or batch_size
+        given["shuffle"] = False   # the dataset is shuffled; Keras would warn that it ignores `shuffle`
     return without_autotune_model(dataset), None, (), given
 
 
@@ -171,7 +177,7 @@ class CheckedFit(AutoStepsPerExecution):
         if validation_data is not None:
             validation_data = self._checked_data(validation_data)
         self._before_fit(x, y, kwargs)
-        x, y, args, kwargs = arrays_as_dataset(x, y, args, kwargs)
+        x, y, args, kwargs = arrays_as_dataset("fit", x, y, args, kwargs)
         history = super().fit(x, y, *args, validation_data=validation_data, **kwargs)
         epochs = args[1] if len(args) > 1 else kwargs.get("epochs", 1)
         if not history.history and epochs > kwargs.get("initial_epoch", 0) and not self.stop_training:
@@ -190,6 +196,7 @@ class CheckedFit(AutoStepsPerExecution):
         in_fit = kwargs.get("_use_cached_eval_dataset")   # fit's validation, checked when fit began
         if not in_fit:
             x, y = self._checked_xy(x, y)
+            x, y, args, kwargs = arrays_as_dataset("evaluate", x, y, args, kwargs)
         states = None if in_fit else _seed_states(self)
         try:
             result = super().evaluate(x, y, *args, **kwargs)
