@@ -30,14 +30,13 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-import tfvae  # noqa: E402  (quiet TF first)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from step_profile import BATCH, load, make_vae  # noqa: E402  (the same model and data; quiets TF first)
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
-VALIDATION, BATCH, STALL = 5000, 100, 0.3
+VALIDATION, STALL = 5000, 0.3
 
 
 class EpochStart(keras.callbacks.Callback):
@@ -59,20 +58,6 @@ class EpochStart(keras.callbacks.Callback):
         self.epochs.append(time.perf_counter() - self.begin)
 
 
-def make_vae():
-    vae = tfvae.VAE(input_shape=(28, 28, 1), latent_dim=16, encoder=tfvae.nets.MLP([512]),
-                    decoder=tfvae.nets.MLP([512]), likelihood="bernoulli", seed=0)
-    vae.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=32)
-    return vae
-
-
-def load(data_dir, n):
-    if data_dir:
-        x = tfvae.data.load_numpy("fashion_mnist", "train", data_dir=data_dir)[:n]
-        return (np.random.default_rng(0).random(x.shape) < x).astype("float32")
-    return (np.random.default_rng(0).random((n, 28, 28, 1)) < 0.3).astype("float32")
-
-
 WAYS = {"keras pipeline": (keras.Model.fit, keras.Model.evaluate),
         "tfvae fit": (lambda m, *a, **k: m.fit(*a, **k), lambda m, *a, **k: m.evaluate(*a, **k))}
 
@@ -90,14 +75,13 @@ def main(argv=None):
     starts = {way: EpochStart() for way in WAYS}
     for _ in range(args.repeats):
         for way, (fit, _) in WAYS.items():
-            keras.utils.set_random_seed(0)
             callback = EpochStart()
-            fit(make_vae(), x, batch_size=BATCH, epochs=args.epochs, validation_data=x_val, verbose=0,
+            fit(make_vae(False, 32), x, batch_size=BATCH, epochs=args.epochs, validation_data=x_val, verbose=0,
                 callbacks=[callback])
             starts[way].delays += callback.delays[1:]
             starts[way].epochs += callback.epochs[1:]
     calls = {way: [] for way in WAYS}
-    models = {way: make_vae() for way in WAYS}
+    models = {way: make_vae(False, 32) for way in WAYS}
     for i in range(args.evaluate_calls):
         for way, (_, evaluate) in WAYS.items():
             start = time.perf_counter()
