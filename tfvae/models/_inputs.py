@@ -91,14 +91,15 @@ def validated_dataset(ds, input_shape, likelihood, owner, name="x"):
 def without_autotune_model(ds):
     """`ds` with tf.data's autotuning model off, unless its options set it.
 
-    Keras makes a new iterator over the dataset every epoch. With autotuning
-    on, each iterator runs a model thread that re-optimises the pipeline on
-    a period that grows to about a second, and tearing the old iterator down
-    waited for it: about half the epochs of the MLP VAE on Fashion-MNIST
-    started 0.9-1.2 s late (every epoch ~1.4 s of work). Off, `AUTOTUNE`
-    still means something: a parallel map runs on as many threads as there
-    are cores and a prefetch buffer grows when the consumer finds it empty.
-    A dataset whose options set `autotune.enabled` keeps its choice.
+    Keras makes a new iterator over the dataset every epoch (and every
+    `evaluate` call). With autotuning on, each iterator runs a model thread
+    that re-optimises the pipeline on a period that grows to about a second,
+    and tearing the old iterator down waits for it, so the next epoch's
+    first step can start up to that late (`benchmarks/epoch_starts.py`).
+    Off, `AUTOTUNE` still means something: a parallel map runs on as many
+    threads as there are cores and a prefetch buffer grows when the consumer
+    finds it empty. A dataset whose options set `autotune.enabled` keeps its
+    choice.
     """
     if ds.options().autotune.enabled is not None:
         return ds
