@@ -1,6 +1,18 @@
-"""Shared pytest set-up: import tfvae first so TF/TFP load quietly."""
+"""Shared pytest set-up: import tfvae first so TF/TFP load quietly, with
+XLA's compile cache in a directory of this session's own (every compiled
+function in the suite then also goes through the cache's write path), not
+the user's."""
 
-import tfvae  # noqa: F401
+import atexit
+import os
+import shutil
+import tempfile
+
+if "TFVAE_XLA_CACHE" not in os.environ:
+    os.environ["TFVAE_XLA_CACHE"] = tempfile.mkdtemp(prefix="tfvae-xla-cache-")
+    atexit.register(shutil.rmtree, os.environ["TFVAE_XLA_CACHE"], ignore_errors=True)
+
+import tfvae  # noqa: E402,F401
 
 
 def pytest_terminal_summary(terminalreporter):

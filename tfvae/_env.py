@@ -22,6 +22,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # must keep meaning Keras 3 inside tfvae.
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "0")
 
+from tfvae import _xla_cache  # noqa: E402  (TF reads TF_XLA_FLAGS once, so before it is imported)
+
+_xla_cache.configure()
+
 warnings.filterwarnings("ignore", message=r".*distutils.*", category=DeprecationWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"tensorflow_probability.*")
 

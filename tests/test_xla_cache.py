@@ -1,0 +1,130 @@
+"""XLA's on-disk compile cache (`tfvae/_xla_cache.py`): where it goes, when it
+stays off, that it stays bounded, and that a second process loads what the
+first compiled and trains to the same weights."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tfvae import _xla_cache
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _flags(env):
+    return env.get("TF_XLA_FLAGS", "").split()
+
+
+def test_configure_points_tensorflow_at_a_per_machine_directory(tmp_path):
+    env = {"TFVAE_XLA_CACHE": str(tmp_path)}
+    directory = _xla_cache.configure(env)
+    assert os.path.dirname(directory) == str(tmp_path)
+    assert os.path.basename(directory) == "cpu-" + _xla_cache.build_key(env)
+    assert os.path.isdir(directory)
+    assert _flags(env) == [f"--tf_xla_persistent_cache_directory={directory}",
+                           "--tf_xla_persistent_cache_device_types=CPU"]
+
+
+def test_default_directory_is_under_the_user_cache(tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    directory = _xla_cache.configure(env)
+    assert directory.startswith(os.path.join(str(tmp_path), "tfvae", "xla", "cpu-"))
+
+
+@pytest.mark.parametrize("value", ["0", "off", "OFF", "false"])
+def test_off_leaves_tensorflow_flags_alone(tmp_path, value):
+    env = {"TFVAE_XLA_CACHE": value, "TF_XLA_FLAGS": "--tf_xla_auto_jit=0", "XDG_CACHE_HOME": str(tmp_path)}
+    assert _xla_cache.configure(env) is None
+    assert env["TF_XLA_FLAGS"] == "--tf_xla_auto_jit=0"
+    assert not os.listdir(tmp_path)
+
+
+def test_a_users_own_persistent_directory_wins(tmp_path):
+    mine = f"--tf_xla_persistent_cache_directory={tmp_path}/mine"
+    env = {"TFVAE_XLA_CACHE": str(tmp_path / "ours"), "TF_XLA_FLAGS": mine}
+    assert _xla_cache.configure(env) is None
+    assert env["TF_XLA_FLAGS"] == mine
+
+
+def test_a_child_process_recomputes_the_flags_its_parent_added(tmp_path):
+    parent = {"TFVAE_XLA_CACHE": str(tmp_path), "TF_XLA_FLAGS": "--tf_xla_auto_jit=0"}
+    first = _xla_cache.configure(parent)
+    child = dict(parent, XLA_FLAGS="--xla_cpu_enable_fast_math=false")
+    second = _xla_cache.configure(child)
+    assert second != first and os.path.dirname(second) == str(tmp_path)
+    assert _flags(child) == ["--tf_xla_auto_jit=0", f"--tf_xla_persistent_cache_directory={second}",
+                             "--tf_xla_persistent_cache_device_types=CPU"]
+    child_off = dict(parent, TFVAE_XLA_CACHE="0")
+    assert _xla_cache.configure(child_off) is None
+    assert child_off["TF_XLA_FLAGS"] == "--tf_xla_auto_jit=0"
+
+
+def test_key_changes_with_xla_flags():
+    assert _xla_cache.build_key({}) != _xla_cache.build_key({"XLA_FLAGS": "--xla_cpu_use_thunk_runtime=false"})
+    assert _xla_cache.build_key({}) == _xla_cache.build_key({})
+
+
+def test_an_unusable_directory_turns_it_off_with_a_warning_naming_the_setting(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    env = {"TFVAE_XLA_CACHE": str(blocker)}
+    with pytest.warns(UserWarning, match="TFVAE_XLA_CACHE=.*a_file.*not writable"):
+        assert _xla_cache.configure(env) is None
+    assert "TF_XLA_FLAGS" not in env
+    spaced = {"TFVAE_XLA_CACHE": str(tmp_path / "a b")}
+    with pytest.warns(UserWarning, match="whitespace"):
+        assert _xla_cache.configure(spaced) is None
+
+
+def test_prune_deletes_the_oldest_entries_and_stale_temporaries(tmp_path):
+    (tmp_path / "cpu-old").mkdir()
+    (tmp_path / "cpu-new").mkdir()
+    now = 10_000.0
+    files = {"cpu-old/a.pb": (100, now - 300), "cpu-new/b.pb": (100, now - 200), "cpu-new/c.pb": (100, now - 100),
+             "cpu-new/d.pb.123.tmp": (50, now - 7200), "cpu-new/e.pb.456.tmp": (50, now - 10)}
+    for name, (size, mtime) in files.items():
+        path = tmp_path / name
+        path.write_bytes(b"x" * size)
+        os.utime(path, (mtime, mtime))
+    kept = _xla_cache.prune(str(tmp_path), max_bytes=250, stale_temp_seconds=3600, now=now)
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["cpu-new/b.pb", "cpu-new/c.pb", "cpu-new/e.pb.456.tmp"]
+    assert kept == 200
+
+
+_FIT = textwrap.dedent("""
+    import numpy as np
+    import keras
+    import tfvae
+    from tfvae import _xla_cache
+    keras.utils.set_random_seed(0)
+    x = (np.random.default_rng(0).random((64, 8, 8, 1)) < 0.3).astype("float32")
+    vae = tfvae.VAE(input_shape=(8, 8, 1), latent_dim=2, encoder=tfvae.nets.MLP([16]),
+                    decoder=tfvae.nets.MLP([16]), likelihood="bernoulli", seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=True)
+    vae.fit(x, epochs=2, batch_size=16, verbose=0)
+    print("WEIGHTS", repr(float(sum(np.sum(w.numpy().astype("float64")) for w in vae.weights))))
+""")
+
+
+def _run(env):
+    result = subprocess.run([sys.executable, "-c", _FIT], env=env, cwd=REPO, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [line for line in result.stdout.splitlines() if line.startswith("WEIGHTS")][0], result.stderr
+
+
+def test_a_second_process_loads_the_compiled_steps_and_trains_the_same(tmp_path):
+    env = dict(os.environ, TFVAE_XLA_CACHE=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="0",
+               TF_CPP_VMODULE="device_executable_persistor=1", PYTHONPATH=REPO)
+    cold, cold_log = _run(env)
+    entries = sorted(p.name for p in tmp_path.rglob("*.pb"))
+    assert entries, "the first run wrote no cache entry"
+    assert "Loading cached entry" not in cold_log
+    warm, warm_log = _run(env)
+    assert warm_log.count("Loading cached entry") >= 1
+    assert sorted(p.name for p in tmp_path.rglob("*.pb")) == entries  # nothing compiled afresh
+    assert warm == cold

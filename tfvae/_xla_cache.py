@@ -1,0 +1,167 @@
+"""An on-disk cache of XLA:CPU executables, so `jit_compile=True` pays XLA's
+compile once per model rather than once per process.
+
+TensorFlow's `DeviceCompiler` can keep what XLA compiled in a directory
+(`TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR`). An entry is keyed
+by the compiled function's signature and the fingerprint of its HLO, and is
+loaded only after the stored HLO has been compared with the new one in full,
+so any change to the model, its shapes or dtypes compiles afresh; each entry
+is written under a temporary name and renamed into place. tfvae turns it on
+for the CPU at import, with what TensorFlow leaves to the user:
+
+- One directory, `cpu-<hash>`, per TensorFlow build, `XLA_FLAGS` value and
+  host CPU (model name and instruction-set flags): an entry is machine code
+  for the CPU that compiled it, and neither its key nor TensorFlow's check
+  covers the CPU or the compiler's version, so a shared or upgraded home
+  directory never hands one machine's code to another.
+- CPU only (`--tf_xla_persistent_cache_device_types=CPU`), for the same
+  reason on GPUs of different models.
+- Bounded: at import, entries beyond `MAX_BYTES` in all directories are
+  deleted oldest first, and temporary files a killed writer left behind are
+  deleted after an hour.
+- Only where it can write: TensorFlow fails the compile itself when it
+  cannot save an entry, so the directory must be writable and its disk have
+  `MIN_FREE_BYTES` free, else the cache stays off.
+
+`TFVAE_XLA_CACHE` overrides: `0` (or `off`) turns it off, a path moves it
+(default `$XDG_CACHE_HOME/tfvae/xla`, else `~/.cache/tfvae/xla`). A
+`tf_xla_persistent_cache_directory` already in `TF_XLA_FLAGS` is left alone.
+TensorFlow reads `TF_XLA_FLAGS` once, when it first needs it, so this must
+run before TensorFlow is imported (`tfvae/_env.py` calls it first thing).
+"""
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import re
+import shutil
+import tempfile
+import time
+import warnings
+
+MAX_BYTES = 512 * 2**20
+MIN_FREE_BYTES = 2**30
+STALE_TEMP_SECONDS = 3600
+_OFF = {"0", "off", "false", "no"}
+_OURS = re.compile(r"\s*--tf_xla_persistent_cache_directory=\S*cpu-[0-9a-f]{16} "
+                   r"--tf_xla_persistent_cache_device_types=CPU\b")
+
+
+def default_root(environ):
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tfvae", "xla")
+
+
+def build_key(environ):
+    """A short hash of what decides whether a stored executable may run here:
+    the TensorFlow build, `XLA_FLAGS`, and the host CPU."""
+    parts = [_tensorflow_build(), "XLA_FLAGS=" + environ.get("XLA_FLAGS", ""), _cpu_identity()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _tensorflow_build():
+    spec = importlib.util.find_spec("tensorflow")
+    if spec is None or not spec.submodule_search_locations:
+        return "tensorflow: not installed"
+    location = list(spec.submodule_search_locations)[0]
+    try:
+        dists = ["tensorflow"] if importlib.metadata.version("tensorflow") else []
+    except importlib.metadata.PackageNotFoundError:  # tensorflow-cpu, tf-nightly, ...
+        dists = importlib.metadata.packages_distributions().get("tensorflow", [])
+    versions = sorted(f"{name}=={importlib.metadata.version(name)}" for name in set(dists))
+    # A build installed without metadata still changes its files when replaced.
+    init = os.path.join(location, "__init__.py")
+    stamp = os.stat(init).st_mtime_ns if os.path.exists(init) else 0
+    return f"{location} {' '.join(versions)} {stamp}"
+
+
+def _cpu_identity():
+    try:
+        with open("/proc/cpuinfo") as f:
+            first = f.read().split("\n\n", 1)[0]
+    except OSError:
+        return f"{platform.machine()} {platform.processor()}"
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+    keep = ("vendor_id", "model name", "flags", "Features", "CPU implementer", "CPU part")
+    return platform.machine() + "".join(f"\n{k.strip()}:{v.strip()}" for k, v in fields.items()
+                                        if k.strip() in keep)
+
+
+def prune(root, max_bytes=MAX_BYTES, stale_temp_seconds=STALE_TEMP_SECONDS, now=None):
+    """Deletes leftover temporary files, then the oldest entries until those
+    under `root` total at most `max_bytes`. Returns the bytes kept."""
+    now = time.time() if now is None else now
+    entries = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except OSError:  # deleted meanwhile by another process
+                continue
+            if name.endswith(".tmp"):
+                if now - stat.st_mtime > stale_temp_seconds:
+                    _remove(path)
+            elif name.endswith(".pb"):
+                entries.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= max_bytes:
+            break
+        _remove(path)
+        total -= size
+    return total
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _usable(directory):
+    """Whether entries can be written to `directory` (created if need be)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp"):
+            pass
+        return shutil.disk_usage(directory).free >= MIN_FREE_BYTES
+    except OSError:
+        return False
+
+
+def configure(environ=None):
+    """Points TensorFlow's persistent XLA cache at tfvae's directory for this
+    machine, unless the user decided otherwise. Returns the directory, or None
+    when the cache is off.
+
+    A child process inherits the flags its parent's import added; they are
+    recognised (`_OURS`) and recomputed, so a child with other `XLA_FLAGS`
+    or `TFVAE_XLA_CACHE=0` gets its own setting.
+    """
+    environ = os.environ if environ is None else environ
+    flags = _OURS.sub("", environ.get("TF_XLA_FLAGS", "")).strip()
+    if flags != environ.get("TF_XLA_FLAGS", "").strip():
+        environ["TF_XLA_FLAGS"] = flags
+    if "tf_xla_persistent_cache_directory" in flags:
+        return None
+    setting = environ.get("TFVAE_XLA_CACHE")
+    if setting is not None and setting.strip().lower() in _OFF:
+        return None
+    root = os.path.expanduser(setting) if setting else default_root(environ)
+    directory = os.path.join(root, "cpu-" + build_key(environ))
+    # TensorFlow splits TF_XLA_FLAGS at whitespace.
+    problem = ("its path has whitespace, which TF_XLA_FLAGS cannot carry" if any(c.isspace() for c in directory)
+               else None if _usable(directory)
+               else f"it is not writable or has under {MIN_FREE_BYTES // 2**20} MiB free")
+    if problem:
+        if setting:
+            warnings.warn(f"XLA's compile cache is off: TFVAE_XLA_CACHE={setting!r}, and {problem}.", stacklevel=2)
+        return None
+    prune(root)
+    environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
+        flags, f"--tf_xla_persistent_cache_directory={directory}", "--tf_xla_persistent_cache_device_types=CPU"]))
+    return directory
