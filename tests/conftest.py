@@ -1,7 +1,7 @@
 """Shared pytest set-up: import tfvae first so TF/TFP load quietly, with
-XLA's compile cache in a directory of this session's own (every compiled
-function in the suite then also goes through the cache's write path), not
-the user's."""
+XLA's opt-in compile cache on in a directory of this session's own, so that
+every function the suite compiles also goes through the cache's write path
+(and the subprocesses it starts through its load path)."""
 
 import atexit
 import os

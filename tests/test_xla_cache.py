@@ -28,15 +28,18 @@ def test_configure_points_tensorflow_at_a_per_machine_directory(tmp_path):
                            "--tf_xla_persistent_cache_device_types=CPU"]
 
 
-def test_default_directory_is_under_the_user_cache(tmp_path):
-    env = {"XDG_CACHE_HOME": str(tmp_path)}
+@pytest.mark.parametrize("value", ["1", "on"])
+def test_on_uses_the_user_cache_directory(tmp_path, value):
+    env = {"TFVAE_XLA_CACHE": value, "XDG_CACHE_HOME": str(tmp_path)}
     directory = _xla_cache.configure(env)
     assert directory.startswith(os.path.join(str(tmp_path), "tfvae", "xla", "cpu-"))
 
 
-@pytest.mark.parametrize("value", ["0", "off", "OFF", "false"])
-def test_off_leaves_tensorflow_flags_alone(tmp_path, value):
-    env = {"TFVAE_XLA_CACHE": value, "TF_XLA_FLAGS": "--tf_xla_auto_jit=0", "XDG_CACHE_HOME": str(tmp_path)}
+@pytest.mark.parametrize("value", [None, "", "0", "off", "OFF", "false"])
+def test_off_by_default_and_leaves_tensorflow_flags_alone(tmp_path, value):
+    env = {"TF_XLA_FLAGS": "--tf_xla_auto_jit=0", "XDG_CACHE_HOME": str(tmp_path)}
+    if value is not None:
+        env["TFVAE_XLA_CACHE"] = value
     assert _xla_cache.configure(env) is None
     assert env["TF_XLA_FLAGS"] == "--tf_xla_auto_jit=0"
     assert not os.listdir(tmp_path)
@@ -57,7 +60,8 @@ def test_a_child_process_recomputes_the_flags_its_parent_added(tmp_path):
     assert second != first and os.path.dirname(second) == str(tmp_path)
     assert _flags(child) == ["--tf_xla_auto_jit=0", f"--tf_xla_persistent_cache_directory={second}",
                              "--tf_xla_persistent_cache_device_types=CPU"]
-    child_off = dict(parent, TFVAE_XLA_CACHE="0")
+    child_off = dict(parent)
+    del child_off["TFVAE_XLA_CACHE"]
     assert _xla_cache.configure(child_off) is None
     assert child_off["TF_XLA_FLAGS"] == "--tf_xla_auto_jit=0"
 

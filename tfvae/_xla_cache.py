@@ -1,13 +1,14 @@
-"""An on-disk cache of XLA:CPU executables, so `jit_compile=True` pays XLA's
-compile once per model rather than once per process.
+"""An on-disk cache of XLA:CPU executables, so that `jit_compile=True` pays
+XLA's compile once per model rather than once per process (opt-in).
 
 TensorFlow's `DeviceCompiler` can keep what XLA compiled in a directory
 (`TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR`). An entry is keyed
 by the compiled function's signature and the fingerprint of its HLO, and is
 loaded only after the stored HLO has been compared with the new one in full,
 so any change to the model, its shapes or dtypes compiles afresh; each entry
-is written under a temporary name and renamed into place. tfvae turns it on
-for the CPU at import, with what TensorFlow leaves to the user:
+is written under a temporary name and renamed into place. With
+`TFVAE_XLA_CACHE` set, tfvae turns it on for the CPU at import, with what
+TensorFlow leaves to the user:
 
 - One directory, `cpu-<hash>`, per TensorFlow build, `XLA_FLAGS` value and
   host CPU (model name and instruction-set flags): an entry is machine code
@@ -21,13 +22,19 @@ for the CPU at import, with what TensorFlow leaves to the user:
   deleted after an hour.
 - Only where it can write: TensorFlow fails the compile itself when it
   cannot save an entry, so the directory must be writable and its disk have
-  `MIN_FREE_BYTES` free, else the cache stays off.
+  `MIN_FREE_BYTES` free, else the cache stays off, with a warning.
 
-`TFVAE_XLA_CACHE` overrides: `0` (or `off`) turns it off, a path moves it
-(default `$XDG_CACHE_HOME/tfvae/xla`, else `~/.cache/tfvae/xla`). A
-`tf_xla_persistent_cache_directory` already in `TF_XLA_FLAGS` is left alone.
-TensorFlow reads `TF_XLA_FLAGS` once, when it first needs it, so this must
-run before TensorFlow is imported (`tfvae/_env.py` calls it first thing).
+`TFVAE_XLA_CACHE=1` (or `on`) puts it in `$XDG_CACHE_HOME/tfvae/xla`, else
+`~/.cache/tfvae/xla`; a path puts it there; unset, empty or `0` leaves it
+off. It is not on by default because TensorFlow logs three lines at ERROR
+level each time it loads an entry (a failed text-format parse before the
+binary one succeeds, and two tuning flags of the compiled code, such as
+`+prefer-no-scatter`, reported as CPU features the host lacks), all
+harmless, and TF_CPP_MIN_LOG_LEVEL=2 shows errors. A
+`tf_xla_persistent_cache_directory` already in `TF_XLA_FLAGS` is left
+alone. TensorFlow reads `TF_XLA_FLAGS` once, when it first needs it, so
+this must run before TensorFlow is imported (`tfvae/_env.py` calls it
+first thing).
 """
 
 import hashlib
@@ -44,7 +51,8 @@ import warnings
 MAX_BYTES = 512 * 2**20
 MIN_FREE_BYTES = 2**30
 STALE_TEMP_SECONDS = 3600
-_OFF = {"0", "off", "false", "no"}
+_OFF = {"", "0", "off", "false", "no"}
+_DEFAULT = {"1", "on", "true", "yes"}
 _OURS = re.compile(r"\s*--tf_xla_persistent_cache_directory=\S*cpu-[0-9a-f]{16} "
                    r"--tf_xla_persistent_cache_device_types=CPU\b")
 
@@ -134,32 +142,29 @@ def _usable(directory):
 
 
 def configure(environ=None):
-    """Points TensorFlow's persistent XLA cache at tfvae's directory for this
-    machine, unless the user decided otherwise. Returns the directory, or None
-    when the cache is off.
+    """Points TensorFlow's persistent XLA cache at the directory for this
+    machine when `TFVAE_XLA_CACHE` asks for it. Returns the directory, or
+    None when the cache is off.
 
     A child process inherits the flags its parent's import added; they are
     recognised (`_OURS`) and recomputed, so a child with other `XLA_FLAGS`
-    or `TFVAE_XLA_CACHE=0` gets its own setting.
+    or without `TFVAE_XLA_CACHE` gets its own setting.
     """
     environ = os.environ if environ is None else environ
     flags = _OURS.sub("", environ.get("TF_XLA_FLAGS", "")).strip()
     if flags != environ.get("TF_XLA_FLAGS", "").strip():
         environ["TF_XLA_FLAGS"] = flags
-    if "tf_xla_persistent_cache_directory" in flags:
+    setting = environ.get("TFVAE_XLA_CACHE", "")
+    if "tf_xla_persistent_cache_directory" in flags or setting.strip().lower() in _OFF:
         return None
-    setting = environ.get("TFVAE_XLA_CACHE")
-    if setting is not None and setting.strip().lower() in _OFF:
-        return None
-    root = os.path.expanduser(setting) if setting else default_root(environ)
+    root = default_root(environ) if setting.strip().lower() in _DEFAULT else os.path.expanduser(setting)
     directory = os.path.join(root, "cpu-" + build_key(environ))
     # TensorFlow splits TF_XLA_FLAGS at whitespace.
     problem = ("its path has whitespace, which TF_XLA_FLAGS cannot carry" if any(c.isspace() for c in directory)
                else None if _usable(directory)
                else f"it is not writable or has under {MIN_FREE_BYTES // 2**20} MiB free")
     if problem:
-        if setting:
-            warnings.warn(f"XLA's compile cache is off: TFVAE_XLA_CACHE={setting!r}, and {problem}.", stacklevel=2)
+        warnings.warn(f"XLA's compile cache is off: TFVAE_XLA_CACHE={setting!r}, and {problem}.", stacklevel=2)
         return None
     prune(root)
     environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
