@@ -3,7 +3,8 @@ XLA's compile once per model rather than once per process (opt-in).
 
 TensorFlow's `DeviceCompiler` can keep what XLA compiled in a directory
 (`TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR`). An entry is keyed
-by the compiled function's signature and the fingerprint of its HLO, and is
+by the compiled function's signature (its traced name, numbered in tracing
+order, and argument shapes) and the fingerprint of its HLO, and is
 loaded only after the stored HLO has been compared with the new one in full,
 so any change to the model, its shapes or dtypes compiles afresh; each entry
 is written under a temporary name and renamed into place. With
@@ -26,9 +27,9 @@ TensorFlow leaves to the user:
 
 `TFVAE_XLA_CACHE=1` (or `on`) puts it in `$XDG_CACHE_HOME/tfvae/xla`, else
 `~/.cache/tfvae/xla`; a path puts it there; unset, empty or `0` leaves it
-off. It is not on by default because TensorFlow logs three lines at ERROR
-level each time it loads an entry (a failed text-format parse before the
-binary one succeeds, and two tuning flags of the compiled code, such as
+off. It is not on by default because TensorFlow logs lines at ERROR level
+each time it loads an entry (a failed text-format parse before the binary
+one succeeds, and tuning flags of the compiled code, such as
 `+prefer-no-scatter`, reported as CPU features the host lacks), all
 harmless, and TF_CPP_MIN_LOG_LEVEL=2 shows errors. A
 `tf_xla_persistent_cache_directory` already in `TF_XLA_FLAGS` is left
