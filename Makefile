@@ -25,7 +25,7 @@ test-all: .installed
 bench: .installed
 	$(PYTHON) benchmarks/vae_throughput.py
 
-# The default path against pythae, one run (~25 min on 2 cores). PYTHAE_PYTHON:
+# The default path against pythae, one run (~12 min on 2 cores). PYTHAE_PYTHON:
 # a Python with pythae and torch (default: this one if it has them, else the
 # pythae rows are skipped); DATA_DIR: Fashion-MNIST's IDX folder (default:
 # random binary images, same speed).

@@ -1,7 +1,7 @@
 """The path users take, timed against pythae (PyTorch) on the same machine, in one run.
 
     python benchmarks/speed_vs_pythae.py --data-dir /usr/share/datasets/fashion-mnist \\
-        --pythae-python /path/to/python-with-pythae      # about 25 minutes on 2 cores
+        --pythae-python /path/to/python-with-pythae      # about 12 minutes on 2 cores
     python benchmarks/speed_vs_pythae.py --quick          # smoke run, random data, tfvae only
 
 Setup: binarised 28x28 images, 55,000 for
