@@ -125,6 +125,28 @@ def test_fused_update_gives_keras_weights(name, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+def test_xla_step_takes_the_fused_adam_kernel(monkeypatch):
+    """In a `jit_compile=True` step plain Adam is also TensorFlow's one-kernel
+    update, lowered by XLA: the weights of Keras's own update in the same
+    compiled step (same noise), to float rounding."""
+    from tfvae.models import _fused_adam
+
+    kernel_calls = []
+    apply = _fused_adam.apply
+    monkeypatch.setattr(_fused_adam, "apply", lambda *a: kernel_calls.append(1) or apply(*a))
+    x = _data(400)
+    fused = _vae(keras.optimizers.Adam(1e-2), jit_compile=True)
+    fused.fit(x, batch_size=100, epochs=2, verbose=0)
+    assert kernel_calls
+    monkeypatch.setattr(_fused_adam, "applies", lambda *a: False)
+    kept = _vae(keras.optimizers.Adam(1e-2), jit_compile=True)
+    kept.fit(x, batch_size=100, epochs=2, verbose=0)
+    assert not fused.__dict__.get("_tfvae_xla_clusters") and not kept.__dict__.get("_tfvae_xla_clusters")
+    assert int(fused.optimizer.iterations) == int(kept.optimizer.iterations) == 8
+    for a, b in zip(_weights(fused), _weights(kept)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
 def test_no_xla_cluster_reaches_a_saved_model(tmp_path):
     """Training made XLA clusters (the optimizer update) and the importance
     sampler fused its likelihood; the exported graphs hold neither: TF

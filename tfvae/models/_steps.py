@@ -96,28 +96,35 @@ def minimize(model, tape, loss, batch_size, variables=None):
 
 
 def _apply(model, optimizer, grads, variables):
-    """`optimizer.apply(grads, variables)`, fused when the step is not
-    XLA-compiled and the optimizer is Keras's own.
+    """`optimizer.apply(grads, variables)`, fused when the optimizer is
+    Keras's own and the step runs as a graph outside any tf.distribute
+    strategy.
 
     Keras's optimizers update each variable with several element-wise ops
     (Adam: about ten), each a pass over the variable in memory. Plain Adam
-    runs as TensorFlow's one-kernel update (`_fused_adam`); any other Keras
-    optimizer (or Adam with AMSGrad, weight decay, clipping, EMA, ...) as
-    one XLA cluster (`_xla`), one fused loop per variable, the update XLA
-    gives a `jit_compile=True` step. The same arithmetic, so the same
-    weights up to float rounding. Optimizers from outside Keras are left
-    alone (their ops may have no XLA kernel).
+    runs as TensorFlow's one-kernel update (`_fused_adam`), in an
+    XLA-compiled step too (XLA lowers the kernel's few ops, which compile
+    faster than Keras's ten); any
+    other Keras optimizer (or Adam with AMSGrad, weight decay, clipping,
+    EMA, ...) as one XLA cluster (`_xla`) when the step is not compiled, one
+    fused loop per variable, the update XLA gives a `jit_compile=True` step.
+    The same arithmetic, so the same weights up to float rounding. Under a
+    strategy Keras's `apply` aggregates across replicas, and optimizers from
+    outside Keras are left alone (their ops may have no XLA kernel).
     """
-    if not (_xla.enabled(model) and type(optimizer).__module__.startswith("keras.")):
+    graph = not (getattr(model, "run_eagerly", False) or tf.executing_eagerly() or tf.distribute.has_strategy())
+    if not (graph and type(optimizer).__module__.startswith("keras.")):
         optimizer.apply(grads, variables)
         return
     if not optimizer.built:
         optimizer.build(variables)
     if _fused_adam.applies(optimizer, grads, variables):
         _fused_adam.apply(optimizer, grads, variables)
-        return
-    key = ("optimizer", id(optimizer), tuple(id(v) for v in variables))
-    _xla.cluster(model, key, lambda g: optimizer.apply(g, variables))(list(grads))
+    elif _xla.enabled(model):
+        key = ("optimizer", id(optimizer), tuple(id(v) for v in variables))
+        _xla.cluster(model, key, lambda g: optimizer.apply(g, variables))(list(grads))
+    else:
+        optimizer.apply(grads, variables)
 
 
 def _clip_summed(optimizer, inner, grads, n):
