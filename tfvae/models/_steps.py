@@ -104,13 +104,13 @@ def _apply(model, optimizer, grads, variables):
     (Adam: about ten), each a pass over the variable in memory. Plain Adam
     runs as TensorFlow's one-kernel update (`_fused_adam`), in an
     XLA-compiled step too (XLA lowers the kernel's few ops, which compile
-    faster than Keras's ten); any
-    other Keras optimizer (or Adam with AMSGrad, weight decay, clipping,
-    EMA, ...) as one XLA cluster (`_xla`) when the step is not compiled, one
-    fused loop per variable, the update XLA gives a `jit_compile=True` step.
-    The same arithmetic, so the same weights up to float rounding. Under a
-    strategy Keras's `apply` aggregates across replicas, and optimizers from
-    outside Keras are left alone (their ops may have no XLA kernel).
+    faster than Keras's ten); any other Keras optimizer (or Adam with
+    AMSGrad, weight decay, clipping, EMA, ...) as one XLA cluster (`_xla`)
+    when the step is not compiled, one fused loop per variable, the update
+    XLA gives a `jit_compile=True` step. The same arithmetic, so the same
+    weights up to float rounding. Under a strategy Keras's `apply`
+    aggregates across replicas, and optimizers from outside Keras are left
+    alone (their ops may have no XLA kernel).
     """
     graph = not (getattr(model, "run_eagerly", False) or tf.executing_eagerly() or tf.distribute.has_strategy())
     if not (graph and type(optimizer).__module__.startswith("keras.")):
