@@ -156,9 +156,10 @@ def configure(environ=None):
     if flags != environ.get("TF_XLA_FLAGS", "").strip():
         environ["TF_XLA_FLAGS"] = flags
     setting = environ.get("TFVAE_XLA_CACHE", "")
-    if "tf_xla_persistent_cache_directory" in flags or setting.strip().lower() in _OFF:
+    word = setting.strip().lower()
+    if "tf_xla_persistent_cache_directory" in flags or word in _OFF:
         return None
-    root = default_root(environ) if setting.strip().lower() in _DEFAULT else os.path.expanduser(setting)
+    root = default_root(environ) if word in _DEFAULT else os.path.expanduser(setting)
     directory = os.path.join(root, "cpu-" + build_key(environ))
     # TensorFlow splits TF_XLA_FLAGS at whitespace.
     problem = ("its path has whitespace, which TF_XLA_FLAGS cannot carry" if any(c.isspace() for c in directory)

@@ -112,8 +112,7 @@ def _apply(model, optimizer, grads, variables):
     aggregates across replicas, and optimizers from outside Keras are left
     alone (their ops may have no XLA kernel).
     """
-    graph = not (getattr(model, "run_eagerly", False) or tf.executing_eagerly() or tf.distribute.has_strategy())
-    if not (graph and type(optimizer).__module__.startswith("keras.")):
+    if not (_xla.traced_without_strategy(model) and type(optimizer).__module__.startswith("keras.")):
         optimizer.apply(grads, variables)
         return
     if not optimizer.built:

@@ -22,12 +22,17 @@ ops.
 import tensorflow as tf
 
 
+def traced_without_strategy(model):
+    """Whether `model`'s step is being traced into a graph (not run eagerly)
+    outside any tf.distribute strategy."""
+    return not (getattr(model, "run_eagerly", False) or tf.executing_eagerly() or tf.distribute.has_strategy())
+
+
 def enabled(model):
     """Whether `model`'s step, being traced now, may use clusters."""
     # Under any tf.distribute strategy, even one replica, the optimizer's
     # update holds a `merge_call`, which a nested tf.function cannot hold.
-    return (not getattr(model, "jit_compile", False) and not getattr(model, "run_eagerly", False)
-            and not tf.executing_eagerly() and not tf.distribute.has_strategy())
+    return not getattr(model, "jit_compile", False) and traced_without_strategy(model)
 
 
 def cluster(model, key, fn):
