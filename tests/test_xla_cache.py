@@ -1,6 +1,7 @@
 """XLA's on-disk compile cache (`tfvae/_xla_cache.py`): where it goes, when it
-stays off, that it stays bounded, and that a second process loads what the
-first compiled and trains to the same weights."""
+stays off, that it stays bounded, that no process prunes it while another
+uses it, and that a second process loads what the first compiled and trains
+to the same weights."""
 
 import os
 import subprocess
@@ -9,6 +10,13 @@ import textwrap
 
 import pytest
 
+try:
+    import fcntl
+except ImportError:  # Windows: the cache prunes unlocked
+    fcntl = None
+
+needs_flock = pytest.mark.skipif(fcntl is None, reason="the cache's lock is a POSIX flock")
+
 from tfvae import _xla_cache
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -16,6 +24,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _flags(env):
     return env.get("TF_XLA_FLAGS", "").split()
+
+
+@pytest.fixture(autouse=True)
+def _release_locks_taken_by_the_test():
+    before = set(_xla_cache._HELD)
+    yield
+    for root in set(_xla_cache._HELD) - before:
+        _xla_cache.release(root)
 
 
 def test_configure_points_tensorflow_at_a_per_machine_directory(tmp_path):
@@ -97,6 +113,77 @@ def test_prune_deletes_the_oldest_entries_and_stale_temporaries(tmp_path):
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == ["cpu-new/b.pb", "cpu-new/c.pb", "cpu-new/e.pb.456.tmp"]
     assert kept == 200
+
+
+def _oversized(root, now):
+    """Three 100-byte entries under `root`, oldest first; returns their names."""
+    (root / "cpu-x").mkdir()
+    names = ["cpu-x/a.pb", "cpu-x/b.pb", "cpu-x/c.pb"]
+    for age, name in zip((300, 200, 100), names):
+        (root / name).write_bytes(b"x" * 100)
+        os.utime(root / name, (now - age, now - age))
+    return names
+
+
+def _left(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.pb"))
+
+
+_HOLD = textwrap.dedent("""
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    print("held", flush=True)
+    sys.stdin.read()
+""")
+
+
+@needs_flock
+def test_no_pruning_while_another_process_uses_the_cache(tmp_path):
+    now = 10_000.0
+    names = _oversized(tmp_path, now)
+    other = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path / ".lock")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        assert _xla_cache.prune_when_alone(str(tmp_path), max_bytes=150, now=now) is None
+        assert _left(tmp_path) == names
+    finally:
+        other.stdin.close()
+        other.wait(timeout=60)
+    assert _xla_cache.prune_when_alone(str(tmp_path), max_bytes=150, now=now) == 100
+    assert _left(tmp_path) == ["cpu-x/c.pb"]
+
+
+@needs_flock
+def test_a_process_using_the_cache_holds_its_lock_until_released(tmp_path):
+    env = {"TFVAE_XLA_CACHE": str(tmp_path)}
+    assert _xla_cache.configure(env) is not None
+    fd = os.open(tmp_path / ".lock", os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)   # other users are welcome
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        _xla_cache.release(str(tmp_path))
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+
+
+@needs_flock
+def test_a_pruner_that_never_finishes_turns_the_cache_off_with_a_warning(tmp_path, monkeypatch):
+    fd = os.open(tmp_path / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    monkeypatch.setattr(_xla_cache, "LOCK_WAIT_SECONDS", 0.2)
+    env = {"TFVAE_XLA_CACHE": str(tmp_path)}
+    try:
+        with pytest.warns(UserWarning, match="TFVAE_XLA_CACHE=.*lock could not be taken.*exclusively"):
+            assert _xla_cache.configure(env) is None
+        assert "TF_XLA_FLAGS" not in env
+        assert str(tmp_path) not in _xla_cache._HELD
+    finally:
+        os.close(fd)
 
 
 _FIT = textwrap.dedent("""

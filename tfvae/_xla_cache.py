@@ -20,7 +20,14 @@ TensorFlow leaves to the user:
   reason on GPUs of different models.
 - Bounded: at import, entries beyond `MAX_BYTES` in all directories are
   deleted oldest first, and temporary files a killed writer left behind are
-  deleted after an hour.
+  deleted after an hour, but only by a process that has the cache to itself.
+  TensorFlow checks that an entry exists before it reads it and fails the
+  compile if the read then fails, so deleting an entry another process is
+  about to load would fail that process's `fit`. Each process using the
+  cache holds a shared `flock` on `<root>/.lock` for its lifetime; pruning
+  takes it exclusively, without waiting, and is skipped while anyone else
+  holds it (the next process to start alone prunes). Where `fcntl` is
+  missing (Windows) it prunes unlocked.
 - Only where it can write: TensorFlow fails the compile itself when it
   cannot save an entry, so the directory must be writable and its disk have
   `MIN_FREE_BYTES` free, else the cache stays off, with a warning.
@@ -49,9 +56,15 @@ import tempfile
 import time
 import warnings
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 MAX_BYTES = 512 * 2**20
 MIN_FREE_BYTES = 2**30
 STALE_TEMP_SECONDS = 3600
+LOCK_WAIT_SECONDS = 10.0
 _OFF = {"", "0", "off", "false", "no"}
 _DEFAULT = {"1", "on", "true", "yes"}
 _OURS = re.compile(r"\s*--tf_xla_persistent_cache_directory=\S*cpu-[0-9a-f]{16} "
@@ -131,6 +144,54 @@ def _remove(path):
         pass
 
 
+# root -> the open lock file whose shared lock this process holds.
+_HELD = {}
+
+
+def prune_when_alone(root, **kwargs):
+    """Prunes `root` (`prune`) if no other process holds its lock, then holds
+    the shared lock for the rest of this process's life, so that no other
+    process prunes while this one may read entries. Returns the bytes kept,
+    or None if pruning was skipped; raises `OSError` if the shared lock
+    cannot be had within `LOCK_WAIT_SECONDS` (another process stuck while
+    pruning)."""
+    if fcntl is None:
+        return prune(root, **kwargs)
+    release(root)
+    lock = os.path.join(root, ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            kept = None
+        else:
+            kept = prune(root, **kwargs)
+        # Exclusive to shared; from "others hold it", wait for a pruner to finish.
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OSError(f"another process has held {lock} exclusively for over "
+                                  f"{LOCK_WAIT_SECONDS:g} s") from None
+                time.sleep(0.05)
+    except BaseException:
+        os.close(fd)
+        raise
+    _HELD[os.path.realpath(root)] = fd
+    return kept
+
+
+def release(root):
+    """Lets go of this process's lock on `root`, if it holds one."""
+    fd = _HELD.pop(os.path.realpath(root), None)
+    if fd is not None:
+        os.close(fd)
+
+
 def _usable(directory):
     """Whether entries can be written to `directory` (created if need be)."""
     try:
@@ -165,10 +226,14 @@ def configure(environ=None):
     problem = ("its path has whitespace, which TF_XLA_FLAGS cannot carry" if any(c.isspace() for c in directory)
                else None if _usable(directory)
                else f"it is not writable or has under {MIN_FREE_BYTES // 2**20} MiB free")
+    if not problem:
+        try:
+            prune_when_alone(root)
+        except OSError as error:
+            problem = f"its lock could not be taken ({error})"
     if problem:
         warnings.warn(f"XLA's compile cache is off: TFVAE_XLA_CACHE={setting!r}, and {problem}.", stacklevel=2)
         return None
-    prune(root)
     environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
         flags, f"--tf_xla_persistent_cache_directory={directory}", "--tf_xla_persistent_cache_device_types=CPU"]))
     return directory
