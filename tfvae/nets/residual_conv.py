@@ -1,6 +1,7 @@
 """Convolutional encoder/decoder with spatial latents (VQ-VAE backbones)."""
 
 import keras
+import tensorflow as tf
 
 from tfvae.nets._validate import activation_name, positive_int, positive_int_tuple
 
@@ -30,7 +31,13 @@ class ResidualBlock(keras.layers.Layer):
         self.conv1.build(tuple(input_shape[:-1]) + (self.hidden_channels,))
 
     def call(self, x):
-        return x + self.conv1(self.act(self.conv3(self.act(x))))
+        # EnsureShape (free: it passes its input's buffer on) keeps the sum
+        # from feeding the next block's activation directly. With it doing
+        # so, TF 2.21's grappler remapper fuses conv1 + bias + sum + ReLU,
+        # drops the sum's other use (the next residual) and gives up on the
+        # whole graph: "remapper failed: ... fanout ... exist for missing
+        # node", logged at ERROR, and none of its other fusions applied.
+        return tf.ensure_shape(x + self.conv1(self.act(self.conv3(self.act(x)))), x.shape)
 
     def compute_output_shape(self, input_shape):
         return input_shape
