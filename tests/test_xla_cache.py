@@ -10,14 +10,10 @@ import textwrap
 
 import pytest
 
-try:
-    import fcntl
-except ImportError:  # Windows: the cache prunes unlocked
-    fcntl = None
-
-needs_flock = pytest.mark.skipif(fcntl is None, reason="the cache's lock is a POSIX flock")
-
 from tfvae import _xla_cache
+
+fcntl = _xla_cache.fcntl   # None on Windows, where the cache prunes unlocked
+needs_flock = pytest.mark.skipif(fcntl is None, reason="the cache's lock is a POSIX flock")
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,30 +95,25 @@ def test_an_unusable_directory_turns_it_off_with_a_warning_naming_the_setting(tm
         assert _xla_cache.configure(spaced) is None
 
 
-def test_prune_deletes_the_oldest_entries_and_stale_temporaries(tmp_path):
-    (tmp_path / "cpu-old").mkdir()
-    (tmp_path / "cpu-new").mkdir()
-    now = 10_000.0
-    files = {"cpu-old/a.pb": (100, now - 300), "cpu-new/b.pb": (100, now - 200), "cpu-new/c.pb": (100, now - 100),
-             "cpu-new/d.pb.123.tmp": (50, now - 7200), "cpu-new/e.pb.456.tmp": (50, now - 10)}
+def _write(root, files):
+    """Files `{relative path: (bytes, mtime)}` under `root`; returns the paths."""
     for name, (size, mtime) in files.items():
-        path = tmp_path / name
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x" * size)
         os.utime(path, (mtime, mtime))
+    return sorted(files)
+
+
+def test_prune_deletes_the_oldest_entries_and_stale_temporaries(tmp_path):
+    now = 10_000.0
+    _write(tmp_path, {"cpu-old/a.pb": (100, now - 300), "cpu-new/b.pb": (100, now - 200),
+                      "cpu-new/c.pb": (100, now - 100), "cpu-new/d.pb.123.tmp": (50, now - 7200),
+                      "cpu-new/e.pb.456.tmp": (50, now - 10)})
     kept = _xla_cache.prune(str(tmp_path), max_bytes=250, stale_temp_seconds=3600, now=now)
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == ["cpu-new/b.pb", "cpu-new/c.pb", "cpu-new/e.pb.456.tmp"]
     assert kept == 200
-
-
-def _oversized(root, now):
-    """Three 100-byte entries under `root`, oldest first; returns their names."""
-    (root / "cpu-x").mkdir()
-    names = ["cpu-x/a.pb", "cpu-x/b.pb", "cpu-x/c.pb"]
-    for age, name in zip((300, 200, 100), names):
-        (root / name).write_bytes(b"x" * 100)
-        os.utime(root / name, (now - age, now - age))
-    return names
 
 
 def _left(root):
@@ -141,7 +132,8 @@ _HOLD = textwrap.dedent("""
 @needs_flock
 def test_no_pruning_while_another_process_uses_the_cache(tmp_path):
     now = 10_000.0
-    names = _oversized(tmp_path, now)
+    names = _write(tmp_path, {"cpu-x/a.pb": (100, now - 300), "cpu-x/b.pb": (100, now - 200),
+                              "cpu-x/c.pb": (100, now - 100)})
     other = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path / ".lock")], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     try:
